@@ -1,0 +1,102 @@
+"""Where things live and how big a run is.
+
+Paths come from environment variables so that tests, CI and readers with the official datasets
+can point the study elsewhere without editing code:
+
+- ``EDGEIQA_DATA``: data root holding the datasets (default ``<repo>/data``). The Makefile and
+  ``.ci/run`` set it to ``../shared/data`` when that folder exists.
+- ``EDGEIQA_RESULTS``: where notebooks write tables, figures, splits and models
+  (default ``<repo>/results``).
+- ``EDGEIQA_CACHE``: derived, rebuildable files such as the synthetic dataset and edge maps
+  (default ``<repo>/.cache``).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _env_path(name: str, default: Path) -> Path:
+    value = os.environ.get(name, "").strip()
+    return Path(value).expanduser().resolve() if value else default
+
+
+def data_root() -> Path:
+    """The data root (``EDGEIQA_DATA``); existence is checked by the loaders, not here."""
+    return _env_path("EDGEIQA_DATA", REPO_ROOT / "data")
+
+
+def results_dir(override: str | os.PathLike | None = None) -> Path:
+    """The results folder: ``override`` when given (notebook parameter), else ``EDGEIQA_RESULTS``."""
+    if override:
+        return Path(override).expanduser().resolve()
+    return _env_path("EDGEIQA_RESULTS", REPO_ROOT / "results")
+
+
+def cache_dir() -> Path:
+    """Folder for derived files that can always be rebuilt (``EDGEIQA_CACHE``)."""
+    return _env_path("EDGEIQA_CACHE", REPO_ROOT / ".cache")
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Size of a run. ``quick`` runs the same code as ``full`` on small settings for CI.
+
+    Every field can be overridden from a notebook's parameters cell via :func:`get_profile`.
+    """
+
+    name: str
+    # synthetic dataset
+    synthetic_contents: int
+    synthetic_levels: int
+    synthetic_max_side: int
+    # splits
+    n_repeats: int
+    test_fraction: float
+    # training
+    epochs: int
+    batch_size: int
+    # edge maps are computed on images whose longer side is at most this (0: native size)
+    edge_max_side: int
+
+
+PROFILES: dict[str, Profile] = {
+    "quick": Profile(
+        name="quick",
+        synthetic_contents=4,
+        synthetic_levels=3,
+        synthetic_max_side=160,
+        n_repeats=2,
+        test_fraction=0.2,
+        epochs=2,
+        batch_size=8,
+        edge_max_side=128,
+    ),
+    "full": Profile(
+        name="full",
+        synthetic_contents=12,
+        synthetic_levels=5,
+        synthetic_max_side=512,
+        n_repeats=10,
+        test_fraction=0.2,
+        epochs=40,
+        batch_size=16,
+        edge_max_side=256,
+    ),
+}
+
+
+def get_profile(name: str, **overrides: object) -> Profile:
+    """The named profile with any non-None ``overrides`` applied (unknown fields are an error)."""
+    if name not in PROFILES:
+        raise ValueError(f"unknown profile {name!r}; choose one of {sorted(PROFILES)}")
+    profile = PROFILES[name]
+    known = set(asdict(profile))
+    unknown = set(overrides) - known
+    if unknown:
+        raise ValueError(f"unknown profile field(s) {sorted(unknown)}; known: {sorted(known)}")
+    return replace(profile, **{k: v for k, v in overrides.items() if v is not None})

@@ -1,0 +1,59 @@
+"""Reading images the same way for every dataset.
+
+Conversions (documented so that results do not depend on a file's storage mode):
+- grayscale (``L``, ``1``) images are replicated to three equal channels;
+- ``RGBA``/``LA``/palette-with-transparency images are composited over white, then alpha dropped;
+- 16-bit images (``I;16``, ``I``) are rescaled to 8 bits by their nominal range (x / 257);
+- luminance is ITU-R BT.601 luma (Pillow's ``L`` conversion) on the 8-bit RGB image.
+Anything Pillow cannot decode, or a truncated file, raises :class:`DataError` naming the file.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from edgeiqa.errors import DataError
+
+
+def _to_rgb(img: Image.Image) -> Image.Image:
+    if img.mode in ("I;16", "I;16B", "I;16L", "I"):
+        arr = np.asarray(img, dtype=np.float64)
+        img = Image.fromarray(np.clip(np.round(arr / 257.0), 0, 255).astype(np.uint8), "L")
+    if img.mode == "P":
+        img = img.convert("RGBA" if "transparency" in img.info else "RGB")
+    if img.mode in ("RGBA", "LA", "PA"):
+        rgba = img.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(background, rgba).convert("RGB")
+    return img.convert("RGB")
+
+
+def read_rgb(path: str | os.PathLike) -> np.ndarray:
+    """The image as an ``H x W x 3`` uint8 array (see module docstring for mode conversions)."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: missing image")
+    try:
+        with Image.open(path) as img:
+            img.load()
+            return np.asarray(_to_rgb(img), dtype=np.uint8)
+    except UnidentifiedImageError:
+        raise DataError(f"{path}: not a readable image") from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        # Pillow raises OSError("image file is truncated ...") for cut-off files
+        raise DataError(f"{path}: unreadable or truncated image ({exc})") from None
+
+
+def rgb_to_luminance(rgb: np.ndarray) -> np.ndarray:
+    """BT.601 luma of an 8-bit RGB array as float32 on 0-1."""
+    rgb = np.asarray(rgb, dtype=np.float32)
+    return (rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114) / 255.0
+
+
+def read_luminance(path: str | os.PathLike) -> np.ndarray:
+    """Luminance of the image on 0-1 (float32, ``H x W``)."""
+    return rgb_to_luminance(read_rgb(path))

@@ -1,0 +1,90 @@
+"""Dataset names, where each lives under the data root, and one entry point to load them."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from edgeiqa import config
+from edgeiqa.data.schema import QUALITY_CLASS_EDGES
+from edgeiqa.errors import DataError
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    name: str
+    folder: str  # folder under the data root holding the official release layout
+    module: str  # module in edgeiqa.data with ``load(root, class_edges) -> DataFrame``
+    description: str
+
+
+DATASETS: dict[str, DatasetInfo] = {
+    info.name: info
+    for info in (
+        DatasetInfo("synthetic", "", "synthetic", "embedded synthetic set built from packaged images"),
+        DatasetInfo("live_subset", "live_subset", "live_subset", "real LIVE R2 subset (58 images)"),
+        DatasetInfo("live", "LIVE", "live", "LIVE IQA Release 2"),
+        DatasetInfo("csiq", "CSIQ", "csiq", "CSIQ"),
+        DatasetInfo("tid2008", "TID2008", "tid", "TID2008"),
+        DatasetInfo("tid2013", "TID2013", "tid", "TID2013"),
+        DatasetInfo("kadid10k", "KADID-10k", "kadid", "KADID-10k"),
+    )
+}
+
+
+def dataset_info(name: str) -> DatasetInfo:
+    if name not in DATASETS:
+        raise DataError(f"{name}: unknown dataset name; known: {', '.join(DATASETS)}")
+    return DATASETS[name]
+
+
+def resolve_root(root: str | Path | None = None) -> Path:
+    """The data root to use; a root that was asked for but does not exist is an error."""
+    path = Path(root).expanduser().resolve() if root is not None else config.data_root()
+    if not path.is_dir():
+        raise DataError(f"{path}: data root does not exist (set EDGEIQA_DATA)")
+    return path
+
+
+def dataset_dir(name: str, root: str | Path | None = None) -> Path:
+    """Folder of an official dataset under the data root (not checked for existence)."""
+    return resolve_root(root) / dataset_info(name).folder
+
+
+def _loader(name: str) -> Callable[..., pd.DataFrame]:
+    module = importlib.import_module(f"edgeiqa.data.{dataset_info(name).module}")
+    return module.load
+
+
+def load_dataset(
+    name: str,
+    root: str | Path | None = None,
+    class_edges: Sequence[float] = QUALITY_CLASS_EDGES,
+    **kwargs: object,
+) -> pd.DataFrame:
+    """Load one dataset as a record table (see :mod:`edgeiqa.data.schema`).
+
+    Never substitutes another dataset: a dataset that is not present raises :class:`DataError`.
+    ``synthetic`` needs no data root; its keyword arguments (profile, seed, ...) pass through.
+    """
+    info = dataset_info(name)
+    if info.name == "synthetic":
+        return _loader(name)(class_edges=class_edges, **kwargs)
+    folder = dataset_dir(name, root)
+    if not folder.is_dir():
+        raise DataError(f"{folder}: dataset {name} not found under the data root")
+    return _loader(name)(folder, class_edges=class_edges, variant=name, **kwargs)
+
+
+def available_datasets(root: str | Path | None = None) -> list[str]:
+    """Names of the datasets whose folder exists under the data root (synthetic always)."""
+    names = ["synthetic"]
+    try:
+        base = resolve_root(root)
+    except DataError:
+        return names
+    return names + [n for n, i in DATASETS.items() if i.folder and (base / i.folder).is_dir()]
