@@ -1,0 +1,374 @@
+"""Sobel edge maps, the input of every CNN in the "deep fake score" paper, and how they are cut.
+
+The paper feeds its small CNNs the Sobel gradient magnitude of each image instead of the
+pixels, and enlarges its training data by cutting each edge map in halves (left/right for a
+landscape image, top/bottom for a portrait one) and further into quarters. This module computes
+those maps once, caches them, and does the cutting.
+
+Choices (each a parameter of :class:`EdgeParams`, and part of the cache key):
+
+- **Luminance** is BT.601 luma on 0-1 (:func:`edgeiqa.data.images.read_luminance`); the paper
+  does not say how colour is reduced, and luma is what a grey-level Sobel filter usually sees.
+- **Size**: the luminance is shrunk so that its longer side is at most ``max_side`` pixels
+  *before* the Sobel filter (``skimage.transform.resize``, bilinear with Gaussian
+  anti-aliasing; images already small enough are left untouched; ``max_side=0`` keeps the
+  native size). The paper works at native size; on a 2-core CPU we cannot, and shrinking first
+  (rather than shrinking the edge map) keeps the map's meaning "edges of the image as seen at
+  this size". Shrinking averages away some fine noise and hides mild blur, so the size is a
+  knob that notebooks report.
+- **Sobel**: ``scipy.ndimage.sobel`` along both axes (kernel [1, 2, 1] x [-1, 0, 1],
+  ``mode="reflect"`` at the borders), magnitude ``hypot(gx, gy)``.
+- **Normalisation** ``"fixed"`` (default): the magnitude is divided by :data:`SOBEL_MAX`, the
+  largest magnitude a 0-1 image can produce (``sqrt(20)``), so every map lies in [0, 1] on one
+  common scale. Contrast and edge strength are themselves evidence of quality (blur lowers
+  them, noise raises them), so we keep them comparable across images.
+  ``"per_image_max"`` divides each map by its own maximum (a flat map stays all zero); it
+  removes that evidence and is offered for comparison only.
+
+Cutting (:func:`split_edge_map`): ``parts=2`` halves left/right when the map is wider than high
+*or square*, top/bottom when it is higher than wide; ``parts=4`` gives quarters (top-left,
+top-right, bottom-left, bottom-right). An odd dimension that is being cut loses its last
+row/column so that all pieces of one image have the same shape (they can then be batched).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import ndimage
+from scipy.stats import spearmanr
+from skimage.transform import resize
+from tqdm.auto import tqdm
+
+from edgeiqa import config
+from edgeiqa.data.images import read_luminance
+from edgeiqa.errors import DataError
+
+SOBEL_MAX: float = float(np.sqrt(20.0))
+"""Largest Sobel gradient magnitude of an image on 0-1 (a corner-like 3x3 patch gives
+gx = 3 + d, gy = 3 - d with |d| <= 1, so gx^2 + gy^2 <= 20); checked by brute force in tests."""
+
+NORMALISATIONS: tuple[str, ...] = ("fixed", "per_image_max")
+PARTS: tuple[int, ...] = (1, 2, 4)
+
+# Bump when the computation changes so that stale cached maps are never reused.
+_ALGORITHM_VERSION = 1
+
+
+@dataclass(frozen=True)
+class EdgeParams:
+    """How an edge map is computed (see the module docstring); part of the cache key.
+
+    Attributes:
+        max_side: longer side of the luminance before Sobel, in pixels (0: native size).
+        normalisation: ``"fixed"`` (divide by :data:`SOBEL_MAX`) or ``"per_image_max"``.
+    """
+
+    max_side: int = 256
+    normalisation: str = "fixed"
+
+    def __post_init__(self) -> None:
+        if self.normalisation not in NORMALISATIONS:
+            raise ValueError(
+                f"unknown edge normalisation {self.normalisation!r}; choose one of {NORMALISATIONS}"
+            )
+        if int(self.max_side) != self.max_side or self.max_side < 0:
+            raise ValueError(f"max_side must be a non-negative integer, got {self.max_side!r}")
+
+    @property
+    def key(self) -> str:
+        """Folder name under ``cache_dir()/edges`` for maps made with these parameters."""
+        side = "native" if self.max_side == 0 else f"side{self.max_side}"
+        return f"v{_ALGORITHM_VERSION}_{side}_{self.normalisation}"
+
+
+def sobel_magnitude(luminance: np.ndarray) -> np.ndarray:
+    """Unnormalised Sobel gradient magnitude of a 2-D image.
+
+    Args:
+        luminance: ``H x W`` array (any float range; 0-1 for :data:`SOBEL_MAX` to apply).
+    Returns:
+        float32 ``H x W`` array ``hypot(sobel_y, sobel_x)``.
+    """
+    lum = np.asarray(luminance, dtype=np.float64)
+    if lum.ndim != 2:
+        raise ValueError(f"sobel_magnitude needs a 2-D array, got shape {lum.shape}")
+    gy = ndimage.sobel(lum, axis=0, mode="reflect")
+    gx = ndimage.sobel(lum, axis=1, mode="reflect")
+    return np.hypot(gx, gy).astype(np.float32)
+
+
+def shrink(luminance: np.ndarray, max_side: int) -> np.ndarray:
+    """``luminance`` resized (aspect kept) so that its longer side is at most ``max_side``.
+
+    Args:
+        luminance: ``H x W`` float array.
+        max_side: the bound; 0, or an image already within it, returns the input unchanged.
+    Returns:
+        float32 array.
+    """
+    h, w = luminance.shape
+    if max_side == 0 or max(h, w) <= max_side:
+        return np.asarray(luminance, dtype=np.float32)
+    scale = max_side / max(h, w)
+    shape = (max(1, round(h * scale)), max(1, round(w * scale)))
+    out = resize(luminance, shape, order=1, anti_aliasing=True, preserve_range=True)
+    return out.astype(np.float32)
+
+
+def compute_edge_map(luminance: np.ndarray, params: EdgeParams = EdgeParams()) -> np.ndarray:
+    """Edge map of a luminance array on 0-1 (no cache): shrink, Sobel, normalise.
+
+    Args:
+        luminance: ``H x W`` float array on 0-1.
+        params: size and normalisation.
+    Returns:
+        float32 map in [0, 1].
+    """
+    magnitude = sobel_magnitude(shrink(luminance, params.max_side))
+    if params.normalisation == "fixed":
+        return np.clip(magnitude / SOBEL_MAX, 0.0, 1.0).astype(np.float32)
+    peak = float(magnitude.max())
+    return (magnitude / peak if peak > 0 else magnitude).astype(np.float32)
+
+
+def _image_key(path: Path) -> str:
+    # path + size + mtime: a re-written file (new synthetic build) gets a new entry without
+    # hashing every image's bytes on each lookup
+    stat = path.stat()
+    text = f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
+    return hashlib.sha1(text.encode()).hexdigest()[:24]
+
+
+def cache_path(image_path: str | os.PathLike, params: EdgeParams = EdgeParams()) -> Path:
+    """Where the edge map of ``image_path`` for ``params`` is (or would be) cached."""
+    path = Path(image_path)
+    if not path.is_file():
+        raise DataError(f"{path}: missing image")
+    return config.cache_dir() / "edges" / params.key / f"{_image_key(path)}.npy"
+
+
+def edge_map(
+    image_path: str | os.PathLike,
+    params: EdgeParams = EdgeParams(),
+    cache: bool = True,
+) -> np.ndarray:
+    """Edge map of an image file, read from / written to ``cache_dir()/edges/<params.key>/``.
+
+    Args:
+        image_path: image file (any format :func:`read_luminance` reads).
+        params: size and normalisation.
+        cache: use the cache (False: always recompute, write nothing).
+    Returns:
+        float32 ``H x W`` map in [0, 1].
+    """
+    if not cache:
+        return compute_edge_map(read_luminance(image_path), params)
+    target = cache_path(image_path, params)
+    if target.is_file():
+        try:
+            return np.load(target)
+        except (OSError, ValueError):
+            pass  # a damaged cache entry is rebuilt below
+    edge = compute_edge_map(read_luminance(image_path), params)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # write-then-rename so that a concurrent reader never sees half a file
+    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".npy.tmp")
+    with os.fdopen(fd, "wb") as fh:
+        np.save(fh, edge)
+    os.replace(tmp, target)
+    return edge
+
+
+def edge_maps(
+    records: pd.DataFrame,
+    params: EdgeParams = EdgeParams(),
+    progress: bool = True,
+) -> list[np.ndarray]:
+    """Edge maps of every record's ``image_path``, in record order (cached).
+
+    Args:
+        records: a record table (needs ``image_path``).
+        params: size and normalisation.
+        progress: show a tqdm bar.
+    Returns:
+        list of float32 maps.
+    """
+    paths = records["image_path"].tolist()
+    return [
+        edge_map(p, params)
+        for p in tqdm(paths, desc=f"edge maps ({params.key})", disable=not progress)
+    ]
+
+
+def split_edge_map(edge: np.ndarray, parts: int) -> list[np.ndarray]:
+    """Cut an edge map into 1 (whole), 2 (halves by orientation) or 4 (quarters) pieces.
+
+    Args:
+        edge: ``H x W`` map.
+        parts: 1, 2 or 4.
+    Returns:
+        list of ``parts`` arrays of equal shape (see module docstring for order and odd sizes).
+    """
+    if parts not in PARTS:
+        raise ValueError(f"parts must be one of {PARTS}, got {parts!r}")
+    edge = np.asarray(edge)
+    if edge.ndim != 2:
+        raise ValueError(f"an edge map is 2-D, got shape {edge.shape}")
+    h, w = edge.shape
+    if parts == 1:
+        return [edge]
+    if parts == 2:
+        if w >= h:
+            half = w // 2
+            return [edge[:, :half], edge[:, half : 2 * half]]
+        half = h // 2
+        return [edge[:half, :], edge[half : 2 * half, :]]
+    hh, hw = h // 2, w // 2
+    if hh == 0 or hw == 0:
+        raise ValueError(f"an edge map of shape {edge.shape} is too small for quarters")
+    return [
+        edge[:hh, :hw],
+        edge[:hh, hw : 2 * hw],
+        edge[hh : 2 * hh, :hw],
+        edge[hh : 2 * hh, hw : 2 * hw],
+    ]
+
+
+def cut_patches(edge: np.ndarray, size: int) -> list[np.ndarray]:
+    """Non-overlapping ``size x size`` patches, row by row; the ragged right/bottom rim is dropped.
+
+    A map smaller than ``size`` on a side yields one patch cropped to ``min(size, side)`` there,
+    so every image gives at least one patch.
+
+    Args:
+        edge: ``H x W`` map.
+        size: patch side in pixels of the edge map (> 0).
+    Returns:
+        list of patches (views into ``edge``).
+    """
+    if size <= 0:
+        raise ValueError(f"patch size must be positive, got {size}")
+    h, w = np.asarray(edge).shape
+    ph, pw = min(size, h), min(size, w)
+    return [
+        edge[r : r + ph, c : c + pw]
+        for r in range(0, h - ph + 1, ph)
+        for c in range(0, w - pw + 1, pw)
+    ]
+
+
+def enlarge(
+    inputs: Sequence[np.ndarray],
+    targets: np.ndarray,
+    groups: Sequence | np.ndarray,
+    parts: int,
+) -> tuple[list[np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
+    """The paper's data enlargement: every input cut into ``parts`` pieces that inherit its label.
+
+    Args:
+        inputs: edge maps.
+        targets: one target per input.
+        groups: one group id per input (e.g. content, for validation splits).
+        parts: 1, 2 or 4 (:func:`split_edge_map`).
+    Returns:
+        ``(pieces, targets, groups, parent_index)``; ``parent_index[i]`` is the position in
+        ``inputs`` of piece ``i``.
+    """
+    targets = np.asarray(targets)
+    groups = np.asarray(groups)
+    if not len(inputs) == len(targets) == len(groups):
+        raise ValueError(
+            f"inputs, targets and groups differ in length: {len(inputs)}, {len(targets)}, "
+            f"{len(groups)}"
+        )
+    pieces: list[np.ndarray] = []
+    parent: list[int] = []
+    for i, edge in enumerate(inputs):
+        cut = split_edge_map(edge, parts)
+        pieces.extend(cut)
+        parent.extend([i] * len(cut))
+    parent_index = np.asarray(parent, dtype=np.int64)
+    return pieces, targets[parent_index], groups[parent_index], parent_index
+
+
+EDGE_STATISTICS: tuple[str, ...] = (
+    "mean_magnitude",
+    "std_magnitude",
+    "p95_magnitude",
+    "edge_density",
+)
+"""Per-map statistics of :func:`edge_statistics` (``edge_density``: share of pixels above
+:data:`EDGE_DENSITY_THRESHOLD`)."""
+
+EDGE_DENSITY_THRESHOLD: float = 0.1
+
+
+def edge_statistics(edge: np.ndarray) -> dict[str, float]:
+    """Summary statistics of one edge map (see :data:`EDGE_STATISTICS`)."""
+    edge = np.asarray(edge, dtype=np.float64)
+    return {
+        "mean_magnitude": float(edge.mean()),
+        "std_magnitude": float(edge.std()),
+        "p95_magnitude": float(np.percentile(edge, 95)),
+        "edge_density": float((edge > EDGE_DENSITY_THRESHOLD).mean()),
+    }
+
+
+def edge_statistics_table(
+    records: pd.DataFrame,
+    params: EdgeParams = EdgeParams(),
+    progress: bool = True,
+) -> pd.DataFrame:
+    """One row per record: its identifying columns, quality, and :func:`edge_statistics`.
+
+    Args:
+        records: a record table.
+        params: edge-map parameters (also written as columns ``max_side``, ``normalisation``).
+        progress: show a tqdm bar.
+    Returns:
+        DataFrame ``dataset, image, content, distortion, level, quality, quality_class,
+        max_side, normalisation, <statistics>``.
+    """
+    maps = edge_maps(records, params, progress)
+    stats = pd.DataFrame([edge_statistics(e) for e in maps])
+    keep = ["dataset", "image", "content", "distortion", "level", "quality", "quality_class"]
+    out = records[keep].reset_index(drop=True).copy()
+    out["max_side"] = params.max_side
+    out["normalisation"] = params.normalisation
+    return pd.concat([out, stats], axis=1)
+
+
+def edge_statistics_correlation(table: pd.DataFrame) -> pd.DataFrame:
+    """Spearman correlation of each edge statistic with quality, per distortion and over all.
+
+    Args:
+        table: output of :func:`edge_statistics_table` (one or several datasets).
+    Returns:
+        DataFrame ``dataset, distortion, statistic, n, srocc`` (``distortion`` ``ALL`` pools the
+        types; ``srocc`` is NaN where fewer than 3 images or a constant column).
+    """
+    rows = []
+    for dataset, part in table.groupby("dataset", sort=False):
+        groups = [("ALL", part)] + list(part.groupby("distortion"))
+        for distortion, sub in groups:
+            for stat in EDGE_STATISTICS:
+                ok = len(sub) >= 3 and sub[stat].nunique() > 1 and sub["quality"].nunique() > 1
+                rho = float(spearmanr(sub[stat], sub["quality"]).statistic) if ok else np.nan
+                rows.append(
+                    {
+                        "dataset": dataset,
+                        "distortion": distortion,
+                        "statistic": stat,
+                        "n": len(sub),
+                        "srocc": rho,
+                    }
+                )
+    return pd.DataFrame(rows)
