@@ -10,6 +10,10 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = (REPO.parent / "shared" / "data").resolve()
 
+# Like the Makefile: the data beside the checkout is the data root unless one is set.
+if SHARED_DATA.is_dir():
+    os.environ.setdefault("EDGEIQA_DATA", str(SHARED_DATA))
+
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:

@@ -31,7 +31,7 @@ def data_root() -> Path:
 
 
 def results_dir(override: str | os.PathLike | None = None) -> Path:
-    """The results folder: ``override`` when given (notebook parameter), else ``EDGEIQA_RESULTS``."""
+    """The results folder: ``override`` (a notebook parameter) when given, else the env."""
     if override:
         return Path(override).expanduser().resolve()
     return _env_path("EDGEIQA_RESULTS", REPO_ROOT / "results")
@@ -69,7 +69,7 @@ PROFILES: dict[str, Profile] = {
         name="quick",
         synthetic_contents=4,
         synthetic_levels=3,
-        synthetic_max_side=160,
+        synthetic_max_side=256,
         n_repeats=2,
         test_fraction=0.2,
         epochs=2,

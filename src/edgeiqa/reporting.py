@@ -50,7 +50,8 @@ def save_table(df: pd.DataFrame, name: str, results: str | os.PathLike) -> Path:
 def save_figure(fig, name: str, results: str | os.PathLike, dataset: str | None = None) -> Path:
     """Write ``<results>/figures/<name>.png`` (150 dpi); with ``dataset``, add its caption."""
     if dataset is not None:
-        fig.text(0.5, 0.005, caption(dataset), ha="center", va="bottom", fontsize=7, wrap=True)
+        # below the axes (negative y) so it never covers tick labels; bbox "tight" keeps it
+        fig.text(0.5, -0.01, caption(dataset), ha="center", va="top", fontsize=7, wrap=True)
     out = Path(results) / "figures" / f"{name}.png"
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=150, bbox_inches="tight")

@@ -3,7 +3,13 @@
 ``python -m edgeiqa.data check`` reports what is found under the data root.
 """
 
-from edgeiqa.data.registry import DATASETS, available_datasets, dataset_dir, load_dataset
+from edgeiqa.data.registry import (
+    DATASETS,
+    available_datasets,
+    dataset_dir,
+    load_dataset,
+    resolve_datasets,
+)
 from edgeiqa.data.schema import (
     COLUMNS,
     PAPER_DISTORTIONS,
@@ -22,4 +28,5 @@ __all__ = [
     "finalise_records",
     "load_dataset",
     "quality_classes",
+    "resolve_datasets",
 ]

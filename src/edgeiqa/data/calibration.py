@@ -86,29 +86,27 @@ def fit_strength_curve(strength: np.ndarray, dmos: np.ndarray) -> dict[str, floa
 
 def fit_calibration(root: str | Path) -> dict:
     """Fit the whole calibration from ``<root>/live_subset`` and ``<root>/labels/LIVE``."""
+    from edgeiqa.data import live_subset
+
     root = Path(root)
-    subset = root / "live_subset"
-    labels_path = subset / "labels.csv"
     live_csv = root / "labels" / "LIVE" / "live_dmos.csv"
-    for path in (labels_path, live_csv):
-        if not path.is_file():
-            raise DataError(f"{path}: needed to calibrate the synthetic labels, not found")
-    labels = pd.read_csv(labels_path)
+    if not live_csv.is_file():
+        raise DataError(f"{live_csv}: needed to calibrate the synthetic labels, not found")
+    records = live_subset.load(root / "live_subset")
+    records = records[records["distortion"].isin(GROUNDED)]
+    records = records.assign(strength=subset_strengths(records))
     curves = {}
     for dist in GROUNDED:
-        part = labels[labels["type"] == dist]
-        if dist == "jpeg":
-            strength = [
-                recover_jpeg_quality(
-                    read_rgb(subset / "images" / r.ref), read_rgb(subset / "images" / r.image)
-                )
-                for r in part.itertuples()
-            ]
-            measure = "IJG quality factor (recovered by re-encoding)"
-        else:
-            strength = part["strength_value"].to_numpy()
-            measure = str(part["strength_measure"].iloc[0])
-        curves[dist] = {"strength": measure, **fit_strength_curve(np.array(strength), part["dmos"])}
+        part = records[records["distortion"] == dist]
+        measure = (
+            "IJG quality factor (recovered by re-encoding)"
+            if dist == "jpeg"
+            else str(part["strength_measure"].iloc[0])
+        )
+        curves[dist] = {
+            "strength": measure,
+            **fit_strength_curve(part["strength"].to_numpy(), part["raw_score"].to_numpy()),
+        }
     live = pd.read_csv(live_csv)
     probs = (np.arange(N_LEVELS) + 0.5) / N_LEVELS
     quantiles = {
@@ -160,6 +158,19 @@ def main(argv: list[str] | None = None) -> None:
     for dist, p in calib["curves"].items():
         print(f"{dist}: n={p['n']} rmse={p['rmse']:.2f} srocc={p['srocc']:.3f}")
     print(f"wrote {args.out}")
+
+
+def subset_strengths(records: pd.DataFrame) -> pd.Series:
+    """The strength each LIVE-subset image's calibration used (JPEG: recovered quality factor)."""
+    out = []
+    for rec in records.itertuples():
+        if rec.distortion == "jpeg":
+            out.append(
+                float(recover_jpeg_quality(read_rgb(rec.ref_path), read_rgb(rec.image_path)))
+            )
+        else:
+            out.append(float(rec.strength_value))
+    return pd.Series(out, index=records.index, name="strength")
 
 
 if __name__ == "__main__":

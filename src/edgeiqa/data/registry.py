@@ -25,7 +25,7 @@ class DatasetInfo:
 DATASETS: dict[str, DatasetInfo] = {
     info.name: info
     for info in (
-        DatasetInfo("synthetic", "", "synthetic", "embedded synthetic set built from packaged images"),
+        DatasetInfo("synthetic", "", "synthetic", "embedded synthetic set"),
         DatasetInfo("live_subset", "live_subset", "live_subset", "real LIVE R2 subset (58 images)"),
         DatasetInfo("live", "LIVE", "live", "LIVE IQA Release 2"),
         DatasetInfo("csiq", "CSIQ", "csiq", "CSIQ"),
@@ -88,3 +88,23 @@ def available_datasets(root: str | Path | None = None) -> list[str]:
     except DataError:
         return names
     return names + [n for n, i in DATASETS.items() if i.folder and (base / i.folder).is_dir()]
+
+
+def resolve_datasets(
+    spec: str | Sequence[str], root: str | Path | None = None, include_official: bool = True
+) -> list[str]:
+    """Dataset names a notebook should run on.
+
+    ``"auto"``: the synthetic set plus every dataset found under the data root (official ones
+    only with ``include_official``). A name or list of names is taken as asked: each must be a
+    known dataset, and loading one that is absent fails rather than running on something else.
+    """
+    if isinstance(spec, str) and spec == "auto":
+        names = available_datasets(root)
+        if not include_official:
+            names = [n for n in names if n in ("synthetic", "live_subset")]
+        return names
+    names = [spec] if isinstance(spec, str) else list(spec)
+    for name in names:
+        dataset_info(name)
+    return names

@@ -1,0 +1,1 @@
+"""The figures the notebooks show, one module per notebook topic."""
