@@ -56,3 +56,11 @@ def test_label_model_and_figures(nb01):
         "data_class_balance.png",
         "synthetic_label_model.png",
     } <= figures
+
+
+def test_official_label_statistics(nb01):
+    counts = pd.read_csv(nb01 / "tables" / "official_label_counts.csv")
+    totals = counts[counts["distortion"] == "ALL"].set_index("dataset")["images"]
+    assert totals["live (labels only)"] == 779
+    assert totals["csiq (labels only)"] == 866
+    assert counts["quality_min"].ge(0).all() and counts["quality_max"].le(100).all()

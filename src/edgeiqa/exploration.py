@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from edgeiqa.data.schema import QUALITY_CLASS_EDGES, QUALITY_CLASS_NAMES
+from edgeiqa.data.schema import QUALITY_CLASS_EDGES, QUALITY_CLASS_NAMES, quality_classes
 
 
 def class_names(edges: Sequence[float] = QUALITY_CLASS_EDGES) -> list[str]:
@@ -72,3 +72,6 @@ def example_series(records: pd.DataFrame, content: str | None = None) -> pd.Data
     if part.empty:
         raise ValueError(f"content {content!r} not in the dataset")
     return part.sort_values(["distortion", "quality"], ascending=[True, False])
+
+
+__all__ = ["class_balance", "class_names", "distortion_counts", "example_series", "quality_classes"]

@@ -8,6 +8,7 @@ from edgeiqa.data.registry import (
     available_datasets,
     dataset_dir,
     load_dataset,
+    load_labels,
     resolve_datasets,
 )
 from edgeiqa.data.schema import (
@@ -27,6 +28,7 @@ __all__ = [
     "dataset_dir",
     "finalise_records",
     "load_dataset",
+    "load_labels",
     "quality_classes",
     "resolve_datasets",
 ]

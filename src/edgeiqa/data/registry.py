@@ -108,3 +108,25 @@ def resolve_datasets(
     for name in names:
         dataset_info(name)
     return names
+
+
+def load_labels(
+    name: str, root: str | Path | None = None, problems: list[str] | None = None
+) -> tuple[Path, pd.DataFrame]:
+    """Human scores of an official dataset from ``<root>/labels/<folder>`` (no images needed).
+
+    Returns the label file used and its table (the record columns without image checks). For
+    dataset statistics only: models need the images, through :func:`load_dataset`.
+    """
+    info = dataset_info(name)
+    if not info.folder or info.name == "live_subset":
+        raise DataError(f"{name}: has no label-only form; use load_dataset")
+    folder = resolve_root(root) / "labels" / info.folder
+    if not folder.is_dir():
+        raise DataError(f"{folder}: no label files for dataset {name}")
+    module = importlib.import_module(f"edgeiqa.data.{info.module}")
+    if info.module == "tid":
+        path = module.label_file(folder, name)
+        return path, module.read_labels(path, name, problems=problems)
+    path = module.label_file(folder)
+    return path, module.read_labels(path, problems=problems)
