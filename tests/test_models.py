@@ -100,9 +100,10 @@ def test_seed_fixes_initial_weights_without_touching_global_rng():
     a, b = build_model("CNN_2x", seed=3), build_model("CNN_2x", seed=3)
     assert torch.equal(torch.random.get_rng_state(), state)
     c = build_model("CNN_2x", seed=4)
-    for pa, pb, pc in zip(a.parameters(), b.parameters(), c.parameters(), strict=True):
-        assert torch.equal(pa, pb)
-    assert not all(torch.equal(pa, pc) for pa, pc in zip(a.parameters(), c.parameters()))
+    assert all(torch.equal(pa, pb) for pa, pb in zip(a.parameters(), b.parameters(), strict=True))
+    assert not all(
+        torch.equal(pa, pc) for pa, pc in zip(a.parameters(), c.parameters(), strict=True)
+    )
 
 
 def test_channels_last_gives_the_same_output():

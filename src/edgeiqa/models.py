@@ -10,8 +10,10 @@ Architecture of every variant (what the paper states, plus our documented choice
 - ``len(conv_channels)`` stacked 3x3 convolutions (padding 1) with ReLU (paper);
 - ``pool_after_conv`` (our choice, default on): a 2x2 max-pool after each convolution. The paper
   does not say where pooling happens besides SPP; without it a 768x512 LIVE image keeps full
-  resolution through every convolution, which costs 4-16x more compute. The benchmark
-  ``benchmarks/bench_training.py`` compares both placements;
+  resolution through every convolution, which costs 4-16x more compute. The pool is applied
+  before the ReLU (conv -> pool -> ReLU), which equals conv -> ReLU -> pool because max-pooling
+  and ReLU commute, at a quarter of the ReLU cost. The benchmark ``benchmarks/bench_training.py``
+  compares both placements;
 - spatial pyramid pooling, levels ``(1, 2, 4)`` by default (max pooling), giving
   ``C * (1 + 4 + 16)`` features whatever the input size (paper: SPP);
 - 4 fully connected layers (paper), widths ``256-128-64-n_outputs`` (our choice: the paper gives no
@@ -169,9 +171,12 @@ class EdgeCNN(nn.Module):
         layers: list[nn.Module] = []
         in_channels = 1
         for out_channels in conv_channels:
-            layers += [nn.Conv2d(in_channels, out_channels, 3, padding=1), nn.ReLU(inplace=True)]
+            layers.append(nn.Conv2d(in_channels, out_channels, 3, padding=1))
             if pool_after_conv:
+                # max-pool and ReLU commute (both monotone), so pooling first computes the same
+                # function while ReLU and its backward run on a quarter of the pixels
                 layers.append(nn.MaxPool2d(2))
+            layers.append(nn.ReLU(inplace=True))
             in_channels = out_channels
         self.features = nn.Sequential(*layers)
         self.spp = SpatialPyramidPooling(spp_levels, spp_mode)
