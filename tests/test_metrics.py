@@ -46,9 +46,9 @@ def test_agree_with_scipy_on_random_data(seed):
 
 def test_logistic_maps_monotonic_noiseless_relation():
     rng = np.random.default_rng(0)
-    quality = rng.uniform(0, 100, 80)
-    # a saturating monotonic predictor on 0-1, like a sigmoid output
-    pred = 1 / (1 + np.exp(-(quality - 50) / 12))
+    pred = rng.uniform(0, 1, 80)
+    # human scores saturate at both ends of the predictor's range (the case VQEG's mapping is for)
+    quality = 100 / (1 + np.exp(-(pred - 0.5) * 8))
     fit = metrics.fit_logistic(pred, quality)
     assert fit.method == "logistic5" and not fit.is_fallback
     assert metrics.plcc(quality, fit(pred)) > 0.99
@@ -56,8 +56,26 @@ def test_logistic_maps_monotonic_noiseless_relation():
     # a decreasing relation (like DMOS against quality) is fitted too
     fit_dec = metrics.fit_logistic(-pred, quality)
     assert metrics.plcc(quality, fit_dec(-pred)) > 0.99
+    # a convex monotonic relation
+    cubic = metrics.fit_logistic(pred, 100 * pred**3)
+    assert metrics.plcc(100 * pred**3, cubic(pred)) > 0.99
     row = metrics.all_metrics(quality, pred * 100)
     assert row["plcc_logistic"] > 0.99 and row["rmse_logistic"] < row["rmse"]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_logistic_mapping_is_monotonic_on_noisy_data(seed):
+    rng = np.random.default_rng(seed)
+    pred = rng.uniform(20, 70, 20)
+    quality = rng.uniform(0, 100, 20)  # unrelated: an unconstrained fit would wiggle
+    grid = np.linspace(pred.min(), pred.max(), 300)
+    up = metrics.fit_logistic(pred, quality, increasing=True)
+    assert np.all(np.diff(up(grid)) >= -1e-9)
+    down = metrics.fit_logistic(pred, quality, increasing=False)
+    assert np.all(np.diff(down(grid)) <= 1e-9)
+    # an anti-correlated predictor is not rescued by a decreasing map when the direction is fixed
+    anti = metrics.all_metrics(np.linspace(0, 100, 20), np.linspace(90, 10, 20))
+    assert anti["srocc"] == pytest.approx(-1) and not anti["plcc_logistic"] > 0
 
 
 def test_logistic_fit_recovers_known_parameters():

@@ -62,6 +62,20 @@ class Profile:
     batch_size: int
     # edge maps are computed on images whose longer side is at most this (0: native size)
     edge_max_side: int
+    # edge-map size of the regression study (notebook 05: 10 repeats x 40 epochs x 2 protocols
+    # must fit the CPU budget; see the notebook for the reasoning)
+    regression_edge_max_side: int
+    # CNNIQA baseline (notebook 06): epochs, training patches drawn per image, and how many
+    # repeats of each protocol it is retrained on (the CPU budget; 0 = every repeat)
+    cnniqa_epochs: int
+    cnniqa_patches: int
+    cnniqa_max_repeats: int
+    # classification notebooks 03/04 (see each notebook for the CPU-budget reasoning): edge-map
+    # size, repeats of each split protocol (0 = n_repeats), and the majority-vote patch sides
+    # (pixels of the edge map) notebook 04 compares
+    classification_edge_max_side: int
+    classification_max_repeats: int
+    mvote_patch_sizes: tuple[int, ...]
 
 
 PROFILES: dict[str, Profile] = {
@@ -75,6 +89,13 @@ PROFILES: dict[str, Profile] = {
         epochs=2,
         batch_size=8,
         edge_max_side=128,
+        regression_edge_max_side=64,
+        cnniqa_epochs=1,
+        cnniqa_patches=4,
+        cnniqa_max_repeats=1,
+        classification_edge_max_side=64,
+        classification_max_repeats=1,
+        mvote_patch_sizes=(16, 32),
     ),
     "full": Profile(
         name="full",
@@ -86,6 +107,13 @@ PROFILES: dict[str, Profile] = {
         epochs=40,
         batch_size=16,
         edge_max_side=256,
+        regression_edge_max_side=128,
+        cnniqa_epochs=5,
+        cnniqa_patches=8,
+        cnniqa_max_repeats=3,
+        classification_edge_max_side=128,
+        classification_max_repeats=3,
+        mvote_patch_sizes=(16, 32, 64),
     ),
 }
 

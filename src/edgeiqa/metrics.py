@@ -10,7 +10,9 @@
       f(x) = b1 * (0.5 - 1 / (1 + exp(b2 * (x - b3)))) + b4 * x + b5
 
   fitted by least squares (:func:`scipy.optimize.curve_fit`) on the test predictions themselves,
-  as the field does; :func:`fit_logistic` documents the initial values and fallbacks.
+  as the field does, with bounds that keep it monotonic (increasing by default: predictions
+  and scores are both quality); :func:`fit_logistic` documents the bounds, initial values and
+  fallbacks.
 - :func:`correlation_table` gives all of them per distortion type and for ALL types pooled,
   :func:`bootstrap_ci` a percentile bootstrap interval (paired resampling of test images), and
   :func:`aggregate_repeats` the median and inter-quartile range over repeated splits.
@@ -35,8 +37,10 @@ METRICS: tuple[str, ...] = ("srocc", "krocc", "plcc", "plcc_logistic", "rmse", "
 MIN_LOGISTIC_POINTS = 5
 """The 5-parameter logistic needs at least as many points as parameters; fewer fall back."""
 
-LOGISTIC_MAXFEV = 20000
-"""Function-evaluation budget of ``curve_fit``; non-convergence within it falls back (flagged)."""
+LOGISTIC_MAXFEV = 2000
+"""Function-evaluation budget of the bounded ``curve_fit`` (trust-region reflective solver);
+typical fits converge in well under 100 evaluations, and a hopeless one stops within half a
+second. Non-convergence falls back to a linear fit (flagged)."""
 
 ArrayLike = Sequence[float] | np.ndarray | pd.Series
 
@@ -157,27 +161,36 @@ class LogisticFit:
 
 
 def fit_logistic(
-    y_pred: ArrayLike, y_true: ArrayLike, maxfev: int = LOGISTIC_MAXFEV
+    y_pred: ArrayLike,
+    y_true: ArrayLike,
+    increasing: bool | None = None,
+    maxfev: int = LOGISTIC_MAXFEV,
 ) -> LogisticFit:
-    """Fit the 5-parameter logistic mapping predictions onto human scores.
+    """Fit the monotonic 5-parameter logistic mapping predictions onto human scores.
+
+    VQEG asks for a *monotonic* mapping, but the 5-parameter form with its free linear term can
+    bend back on itself (a cubic-like wiggle) when predictions are poor. So the fit is bounded
+    to one direction: for an increasing mapping ``b1, b2, b4 >= 0`` (then
+    ``f'(x) = b1 * b2 * s(x) * (1 - s(x)) + b4 >= 0`` with ``s`` the sigmoid), for a decreasing
+    one ``b1 >= 0, b2 <= 0, b4 <= 0``. ``curve_fit`` therefore uses its bounded trust-region
+    reflective solver.
 
     The predictions are standardised first (z = (x - mean) / std) so that the initial values
-    below do not depend on the prediction scale:
-
-    - ``b1 = max(y) - min(y)`` (the logistic spans the score range),
-    - ``b2 = sign(r)`` with r the Pearson correlation (slope of about one std per std; negative
-      for metrics whose direction is opposite to the scores, such as DMOS),
-    - ``b3 = 0`` (centred on the mean prediction), ``b4 = 0`` (no linear term),
-    - ``b5 = mean(y)``.
+    do not depend on the prediction scale: ``b1 = max(y) - min(y)`` (the logistic spans the
+    score range), ``b2 = +1`` or ``-1`` (the direction; a slope of about one std per std),
+    ``b3 = 0`` (centred on the mean prediction), ``b4 = 0`` (no linear term), ``b5 = mean(y)``.
 
     Fallbacks, never silent (``method`` and ``reason`` say which): constant predictions give a
     constant mapping; fewer than 5 points, or no convergence within ``maxfev`` evaluations, give
-    an ordinary least-squares line.
+    a least-squares line, itself replaced by the constant mean when its slope runs against the
+    required direction.
 
     Args:
         y_pred: predictions (any scale), at least 1 point.
         y_true: human scores, same length.
-        maxfev: ``curve_fit`` function-evaluation budget.
+        increasing: direction of the mapping; None takes the sign of the Pearson correlation
+            (e.g. decreasing for DMOS against a quality prediction).
+        maxfev: function-evaluation budget.
     Returns:
         A callable :class:`LogisticFit`.
     """
@@ -186,34 +199,54 @@ def fit_logistic(
         return LogisticFit("constant", (float(t.mean()),), float(p.mean()), 1.0, "constant input")
     mean, std = float(p.mean()), float(p.std())
     z = (p - mean) / std
+    if increasing is None:
+        increasing = _is_constant(t) or bool(np.corrcoef(z, t)[0, 1] >= 0)
+    sign = 1.0 if increasing else -1.0
     if t.size < MIN_LOGISTIC_POINTS:
-        return _linear_fit(z, t, mean, std, f"{t.size} < {MIN_LOGISTIC_POINTS} points")
-    r = np.corrcoef(z, t)[0, 1] if not _is_constant(t) else 1.0
-    p0 = [float(np.ptp(t)) or 1.0, 1.0 if r >= 0 else -1.0, 0.0, 0.0, float(t.mean())]
+        return _linear_fit(z, t, mean, std, sign, f"{t.size} < {MIN_LOGISTIC_POINTS} points")
+    p0 = [float(np.ptp(t)) or 1.0, sign, 0.0, 0.0, float(t.mean())]
+    inf = np.inf
+    if increasing:
+        bounds = ([0, 0, -inf, 0, -inf], [inf, inf, inf, inf, inf])
+    else:
+        bounds = ([0, -inf, -inf, -inf, -inf], [inf, 0, inf, 0, inf])
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optimize.OptimizeWarning)
-            params, _ = optimize.curve_fit(logistic5, z, t, p0=p0, maxfev=maxfev)
+            params, _ = optimize.curve_fit(
+                logistic5, z, t, p0=p0, bounds=bounds, method="trf", maxfev=maxfev
+            )
     except (RuntimeError, ValueError) as exc:
-        return _linear_fit(z, t, mean, std, f"logistic fit failed: {exc}".splitlines()[0])
+        reason = f"logistic fit failed: {str(exc).splitlines()[0]}"
+        return _linear_fit(z, t, mean, std, sign, reason)
     if not np.all(np.isfinite(params)):
-        return _linear_fit(z, t, mean, std, "logistic fit gave non-finite parameters")
+        return _linear_fit(z, t, mean, std, sign, "logistic fit gave non-finite parameters")
     return LogisticFit("logistic5", tuple(float(v) for v in params), mean, std)
 
 
-def _linear_fit(z: np.ndarray, t: np.ndarray, mean: float, std: float, reason: str) -> LogisticFit:
+def _linear_fit(
+    z: np.ndarray, t: np.ndarray, mean: float, std: float, sign: float, reason: str
+) -> LogisticFit:
     if z.size < 2:
         return LogisticFit("constant", (float(t.mean()),), mean, std, reason)
     slope, intercept = np.polyfit(z, t, 1)
+    if slope * sign < 0:
+        reason += "; line against the mapping's direction"
+        return LogisticFit("constant", (float(t.mean()),), mean, std, reason)
     return LogisticFit("linear", (float(slope), float(intercept)), mean, std, reason)
 
 
-def all_metrics(y_true: ArrayLike, y_pred: ArrayLike) -> dict[str, float | str | int]:
+def all_metrics(
+    y_true: ArrayLike, y_pred: ArrayLike, increasing: bool | None = True
+) -> dict[str, float | str | int]:
     """Every metric of :data:`METRICS` for one set of predictions, plus the mapping used.
 
     Args:
         y_true: human scores.
         y_pred: predictions on the same scale (for the raw RMSE/PLCC), same length.
+        increasing: direction of the logistic mapping (:func:`fit_logistic`). True (default):
+            predictions and scores both grow with quality, so an anti-correlated model is not
+            rescued by a decreasing mapping; None: direction from the data.
     Returns:
         Dict with ``n``, each metric of :data:`METRICS` (NaN where undefined, e.g. fewer than 2
         points or a constant side) and ``logistic_fit`` (the :class:`LogisticFit` method).
@@ -225,7 +258,7 @@ def all_metrics(y_true: ArrayLike, y_pred: ArrayLike) -> dict[str, float | str |
         out["rmse"] = rmse(t, p)
         out["logistic_fit"] = "none"
         return out
-    mapping = fit_logistic(p, t)
+    mapping = fit_logistic(p, t, increasing=increasing)
     mapped = mapping(p)
     out.update(
         srocc=srocc(t, p),
@@ -302,6 +335,7 @@ def correlation_table(
     seed: int = 0,
     level: float = 0.95,
     all_label: str = "ALL",
+    increasing: bool | None = True,
 ) -> pd.DataFrame:
     """Metrics per value of ``by`` (e.g. each distortion type) and for all rows pooled.
 
@@ -314,6 +348,7 @@ def correlation_table(
         seed: bootstrap seed.
         level: interval coverage.
         all_label: name of the pooled row.
+        increasing: direction of the logistic mapping (see :func:`all_metrics`).
     Returns:
         DataFrame with columns ``by, n, srocc, krocc, plcc, plcc_logistic, rmse, rmse_logistic,
         logistic_fit`` (+ ``srocc_ci_low, srocc_ci_high`` when ``n_boot > 0``).
@@ -327,10 +362,12 @@ def correlation_table(
     rows = []
     for name, group in groups:
         row: dict[str, object] = {by: name}
-        row.update(all_metrics(group[true_col], group[pred_col]))
+        row.update(all_metrics(group[true_col], group[pred_col], increasing))
         if n_boot:
             if len(group) >= 2:
-                low, high = bootstrap_ci(group[true_col], group[pred_col], srocc, n_boot, seed, level)
+                low, high = bootstrap_ci(
+                    group[true_col], group[pred_col], srocc, n_boot, seed, level
+                )
             else:
                 low, high = float("nan"), float("nan")
             row.update(srocc_ci_low=low, srocc_ci_high=high)
