@@ -3,6 +3,7 @@
 #   make quick       the same notebooks on the quick profile into build/quick/
 #   make test        set up .venv if missing, then the test suite (what CI runs)
 #   make lab         JupyterLab on the notebooks
+#   make bench       training/inference throughput benchmark -> results/benchmarks/
 #   make clean       remove build/ and the caches (.cache/); results/ is kept (it is committed)
 # `make -j3 reproduce` runs independent notebooks in parallel; a changed notebook or package
 # file rebuilds only the results that depend on it.
@@ -26,7 +27,7 @@ NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 NAMES := $(notdir $(basename $(NOTEBOOKS)))
 PACKAGE := $(shell find src -name '*.py' -o -name '*.json') pyproject.toml
 
-.PHONY: reproduce quick test lint lab clean venv html data-check
+.PHONY: reproduce quick test lint lab clean venv data-check bench
 .DELETE_ON_ERROR:
 
 venv: $(STAMP)
@@ -65,6 +66,10 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks notebooks
 	$(BIN)/ruff format --check src tests benchmarks
+
+# Speed figures (printed and written to results/benchmarks/); never part of the tests.
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_training.py
 
 data-check: $(STAMP)
 	$(BIN)/python -m edgeiqa.data check
