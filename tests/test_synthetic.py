@@ -41,8 +41,9 @@ def test_quick_build_records(session_cache):
     assert set(df["distortion"]) == {"jpeg", "jp2k", "wn", "gblur", "ff"}
     assert df["quality"].between(0, 100).all()
     assert df["level"].isin([1, 3, 5]).all()
-    assert (df["label_grounding"].str.contains("less grounded") == df["distortion"].isin(
-        ["jp2k", "ff"])).all()
+    assert (
+        df["label_grounding"].str.contains("less grounded") == df["distortion"].isin(["jp2k", "ff"])
+    ).all()
     # worse level, worse quality, for every content and type
     mean_q = df.groupby(["distortion", "level"])["quality"].mean().unstack()
     assert (mean_q.diff(axis=1).iloc[:, 1:] < 0).all().all()
@@ -53,7 +54,7 @@ def test_builds_are_identical_for_the_same_seed(tmp_path):
     kw = dict(contents=["astronaut", "coins"], n_levels=2, max_side=64, progress=False)
     a = synthetic.build(tmp_path / "a", seed=5, **kw)
     b = synthetic.build(tmp_path / "b", seed=5, **kw)
-    c = synthetic.build(tmp_path / "c", seed=6, **kw)
+    synthetic.build(tmp_path / "c", seed=6, **kw)
     assert a.equals(b)
     for name in a["image"]:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
@@ -67,9 +68,7 @@ def test_cache_key_follows_parameters(session_cache):
     other = load_dataset("synthetic", profile="quick", seed=1, progress=False)
     assert first["image_path"].tolist() == again["image_path"].tolist()
     assert first["image_path"].iloc[0] != other["image_path"].iloc[0]
-    params = json.loads(
-        (session_cache / "synthetic").glob("*/params.json").__next__().read_text()
-    )
+    params = json.loads((session_cache / "synthetic").glob("*/params.json").__next__().read_text())
     assert params["version"] == synthetic.BUILD_VERSION
 
 

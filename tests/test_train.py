@@ -178,3 +178,21 @@ def test_bad_input_is_reported(train_data):
         predict(model, inputs, "regression")
     with pytest.raises(ValueError, match="shape"):
         fit(model, inputs, classes[:-1], "classification", FAST)
+
+
+def test_input_scale_is_set_from_training_pixels_and_checkpointed(tmp_path):
+    from edgeiqa.models import build_model
+    from edgeiqa.train import TrainConfig, fit, input_scale, load_checkpoint, save_checkpoint
+
+    rng = np.random.default_rng(0)
+    maps = [rng.random((32, 32)).astype(np.float32) * 0.1 for _ in range(8)]
+    expected = 1.0 / np.concatenate([m.ravel() for m in maps]).std()
+    assert input_scale(maps) == pytest.approx(expected, rel=1e-6)
+    assert input_scale([np.zeros((4, 4))]) == 1.0
+    model = build_model("CNN_Full_img", task="regression")
+    cfg = TrainConfig(epochs=1, batch_size=4, val_fraction=0.0, progress=False)
+    result = fit(model, maps, np.linspace(0, 1, 8), "regression", cfg)
+    assert float(result.model.input_scale) == pytest.approx(expected, rel=1e-5)
+    path = save_checkpoint(result.model, tmp_path / "m", {"dataset": "test"})
+    loaded, _ = load_checkpoint(path)
+    assert float(loaded.input_scale) == pytest.approx(expected, rel=1e-5)

@@ -71,10 +71,11 @@ class Profile:
     cnniqa_patches: int
     cnniqa_max_repeats: int
     # classification notebooks 03/04 (see each notebook for the CPU-budget reasoning): edge-map
-    # size, repeats of each split protocol (0 = n_repeats), and the majority-vote patch sides
-    # (pixels of the edge map) notebook 04 compares
+    # size, repeats per split protocol in notebook 03 and in notebook 04 (0 = n_repeats), and
+    # the majority-vote patch sides (pixels of the edge map) notebook 04 compares
     classification_edge_max_side: int
     classification_max_repeats: int
+    mvote_max_repeats: int
     mvote_patch_sizes: tuple[int, ...]
 
 
@@ -95,6 +96,7 @@ PROFILES: dict[str, Profile] = {
         cnniqa_max_repeats=1,
         classification_edge_max_side=64,
         classification_max_repeats=1,
+        mvote_max_repeats=1,
         mvote_patch_sizes=(16, 32),
     ),
     "full": Profile(
@@ -113,7 +115,8 @@ PROFILES: dict[str, Profile] = {
         cnniqa_max_repeats=3,
         classification_edge_max_side=128,
         classification_max_repeats=3,
-        mvote_patch_sizes=(16, 32, 64),
+        mvote_max_repeats=2,
+        mvote_patch_sizes=(32, 64),
     ),
 }
 

@@ -190,6 +190,11 @@ class EdgeCNN(nn.Module):
             if i < 3:
                 head.append(nn.ReLU(inplace=True))
         self.head = nn.Sequential(*head)
+        # One global factor applied to every input map: Sobel maps on the fixed scale are small
+        # (mean about 0.1) and the 4 fully connected layers barely train on them; train.fit sets
+        # it to 1 / std of the training pixels. A buffer, so checkpoints carry it and predict
+        # applies it without any caller having to remember.
+        self.register_buffer("input_scale", torch.tensor(1.0))
         n_pools = len(conv_channels) if pool_after_conv else 0
         #: inputs with a side below this are zero-padded up to it (module docstring)
         self.min_side = max(self.spp.levels) * 2**n_pools
@@ -204,7 +209,7 @@ class EdgeCNN(nn.Module):
             pad_h = max(0, self.min_side - height)
             pad_w = max(0, self.min_side - width)
             x = F.pad(x, (pad_w // 2, pad_w - pad_w // 2, pad_h // 2, pad_h - pad_h // 2))
-        out = self.head(self.spp(self.features(x)))
+        out = self.head(self.spp(self.features(x * self.input_scale)))
         if self.task == "regression":
             # float() so that bfloat16 autocast still hands back a float32 score
             return torch.sigmoid(out.float()).squeeze(1)
