@@ -65,7 +65,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks notebooks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks notebooks
 
 # Speed figures (printed and written to results/benchmarks/); never part of the tests.
 bench: $(STAMP)

@@ -1,0 +1,147 @@
+"""Full-reference baselines: PSNR, SSIM and MS-SSIM. They need the pristine reference and no
+training, so they bound what a no-reference method can be expected to reach.
+
+- PSNR: on the BT.601 luminance, 8-bit range (scikit-image ``peak_signal_noise_ratio``).
+- SSIM: Wang, Bovik, Sheikh and Simoncelli (2004), "Image Quality Assessment: From Error
+  Visibility to Structural Similarity", IEEE TIP 13(4). scikit-image's ``structural_similarity``
+  with the paper's settings (11x11 Gaussian window, sigma 1.5, K1 0.01, K2 0.03, population
+  covariances) on the luminance, after the authors' recommended pre-scaling: average-filter and
+  subsample by ``f = max(1, round(min(H, W) / 256))`` (their ``ssim.m``), so 768x512 LIVE images
+  are scored at 384x256.
+- MS-SSIM: Wang, Simoncelli and Bovik (2003), "Multi-scale structural similarity for image
+  quality assessment", Asilomar; the ``pytorch-msssim`` package with its defaults (5 scales,
+  11-tap Gaussian window, the paper's weights). That implementation needs a shorter side above
+  ``(win - 1) * 16`` = 160 pixels; for smaller images (the quick synthetic set) the window is
+  shrunk to the largest odd size that fits, which is recorded by :func:`msssim_window`.
+
+Every metric is "higher = better"; identical images give PSNR = inf, SSIM = MS-SSIM = 1.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pandas as pd
+import torch
+from pytorch_msssim import ms_ssim as _ms_ssim
+from scipy import ndimage
+from skimage.metrics import peak_signal_noise_ratio, structural_similarity
+from tqdm.auto import tqdm
+
+from edgeiqa.baselines.cache import cache_key, cached_features
+from edgeiqa.data.images import read_rgb, rgb_to_luminance
+
+DATA_RANGE = 255.0
+FR_METRICS: tuple[str, ...] = ("psnr", "ssim", "ms_ssim")
+MSSSIM_DEFAULT_WIN = 11
+FR_VERSION = "fr-v1"
+
+
+def _pair(reference: np.ndarray, distorted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    ref = np.asarray(reference, dtype=np.float64)
+    dist = np.asarray(distorted, dtype=np.float64)
+    if ref.shape != dist.shape or ref.ndim != 2:
+        raise ValueError(
+            f"reference and distorted luminance must be equal 2-D shapes, got {ref.shape} "
+            f"and {dist.shape}"
+        )
+    return ref, dist
+
+
+def psnr(reference: np.ndarray, distorted: np.ndarray) -> float:
+    """PSNR in dB of two luminance images on 0-255 (inf when identical)."""
+    ref, dist = _pair(reference, distorted)
+    if np.array_equal(ref, dist):
+        return float("inf")
+    return float(peak_signal_noise_ratio(ref, dist, data_range=DATA_RANGE))
+
+
+def ssim_downsample(image: np.ndarray) -> np.ndarray:
+    """Wang et al.'s pre-scaling for SSIM: ``f x f`` box filter (symmetric borders), keep every
+    ``f``-th pixel, with ``f = max(1, round(min(H, W) / 256))``."""
+    f = max(1, int(round(min(image.shape) / 256)))
+    if f == 1:
+        return image
+    # MATLAB's imfilter puts an even kernel's centre before the middle: window i .. i+f-1 for f=2
+    origin = -1 if f % 2 == 0 else 0
+    smoothed = ndimage.uniform_filter(image, size=f, mode="reflect", origin=origin)
+    return smoothed[::f, ::f]
+
+
+def ssim(reference: np.ndarray, distorted: np.ndarray, downsample: bool = True) -> float:
+    """SSIM of two luminance images on 0-255 with Wang et al.'s (2004) settings.
+
+    Args:
+        reference, distorted: equal-shape 2-D luminance on 0-255.
+        downsample: apply :func:`ssim_downsample` first (the authors' recommendation).
+    Returns:
+        Mean SSIM (1 for identical images).
+    """
+    ref, dist = _pair(reference, distorted)
+    if downsample:
+        ref, dist = ssim_downsample(ref), ssim_downsample(dist)
+    return float(
+        structural_similarity(
+            ref,
+            dist,
+            data_range=DATA_RANGE,
+            gaussian_weights=True,
+            sigma=1.5,
+            use_sample_covariance=False,
+            K1=0.01,
+            K2=0.03,
+        )
+    )
+
+
+def msssim_window(shape: tuple[int, ...]) -> int:
+    """Gaussian window size MS-SSIM uses for an image of ``shape`` (11 unless it is too small)."""
+    side = min(shape[-2:])
+    if side > (MSSSIM_DEFAULT_WIN - 1) * 16:
+        return MSSSIM_DEFAULT_WIN
+    win = (side - 1) // 16 + 1  # largest w with (w - 1) * 16 < side
+    win -= 1 - win % 2  # odd
+    if win < 3:
+        raise ValueError(f"image of shape {tuple(shape)} is too small for 5-scale MS-SSIM")
+    return win
+
+
+def ms_ssim(reference: np.ndarray, distorted: np.ndarray) -> float:
+    """MS-SSIM (5 scales) of two luminance images on 0-255 (1 for identical images)."""
+    ref, dist = _pair(reference, distorted)
+    x = torch.from_numpy(ref).to(torch.float64)[None, None]
+    y = torch.from_numpy(dist).to(torch.float64)[None, None]
+    return float(_ms_ssim(x, y, data_range=DATA_RANGE, win_size=msssim_window(ref.shape)).item())
+
+
+def fr_scores_of_files(image_path: str | os.PathLike, ref_path: str | os.PathLike) -> dict:
+    """PSNR, SSIM and MS-SSIM of an image file against its reference file (cached)."""
+
+    def compute() -> np.ndarray:
+        dist = rgb_to_luminance(read_rgb(image_path)).astype(np.float64) * 255.0
+        ref = rgb_to_luminance(read_rgb(ref_path)).astype(np.float64) * 255.0
+        if ref.shape != dist.shape:
+            raise ValueError(
+                f"{image_path}: size {dist.shape} differs from its reference {ref.shape}"
+            )
+        return np.array([psnr(ref, dist), ssim(ref, dist), ms_ssim(ref, dist)])
+
+    ref_id = cache_key(ref_path, "reference")
+    values = cached_features("fr", image_path, f"{FR_VERSION}|{ref_id}", compute)
+    return dict(zip(FR_METRICS, (float(v) for v in values), strict=True))
+
+
+def fr_table(records: pd.DataFrame, progress: bool = True) -> pd.DataFrame:
+    """One row per record: ``image`` and the three metrics (higher = better).
+
+    Records without a reference (empty ``ref_path``) raise ValueError: FR metrics need one.
+    """
+    missing = records["ref_path"].fillna("").astype(str).str.len() == 0
+    if missing.any():
+        raise ValueError(f"{records['image'][missing].iloc[0]}: no reference image for FR metrics")
+    rows = []
+    pairs = zip(records["image"], records["image_path"], records["ref_path"], strict=True)
+    for image, path, ref in tqdm(list(pairs), desc="FR metrics", disable=not progress):
+        rows.append({"image": image, **fr_scores_of_files(path, ref)})
+    return pd.DataFrame(rows, columns=["image", *FR_METRICS])

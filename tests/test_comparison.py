@@ -1,0 +1,234 @@
+"""Baselines on notebook 05's splits, the comparison tables and the paired bootstrap.
+
+The CNN's predictions used here come from the regression experiment itself
+(:func:`edgeiqa.experiments.regression.run_protocol` on quick settings), never from a hand-made
+table.
+"""
+
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from edgeiqa.cnniqa import CNNIQAConfig
+from edgeiqa.config import get_profile
+from edgeiqa.data import load_dataset
+from edgeiqa.errors import DataError
+from edgeiqa.experiments import comparison as cmp
+from edgeiqa.experiments import regression as reg
+
+SEED = 0
+FAST = ("PSNR", "SSIM", "BRISQUE (SVR, retrained)", "BRISQUE (published model)", "NIQE")
+
+
+@pytest.fixture(scope="module")
+def synthetic(session_cache):
+    return load_dataset("synthetic", profile="quick", seed=SEED, progress=False)
+
+
+@pytest.fixture(scope="module")
+def reg_settings():
+    profile = get_profile("quick")
+    return reg.RegressionSettings.from_profile(profile, epochs=1, progress=False, seed=SEED)
+
+
+@pytest.fixture(scope="module")
+def ours(synthetic, reg_settings):
+    inputs = reg.edge_inputs(synthetic, reg_settings)
+    runs = [reg.run_protocol(synthetic, inputs, p, reg_settings) for p in ("content", "image")]
+    return pd.concat([r.predictions for r in runs], ignore_index=True)
+
+
+@pytest.fixture(scope="module")
+def settings():
+    return cmp.BaselineSettings(
+        methods=(*FAST, "CNNIQA (retrained)"),
+        cnniqa=CNNIQAConfig(epochs=1, max_patches=2),
+        cnniqa_max_repeats=1,
+        progress=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def baselines(synthetic, ours, settings, reg_settings):
+    return cmp.run_baselines(synthetic, ours, SEED, reg_settings.test_fraction, settings)
+
+
+def test_missing_predictions_say_run_notebook_05(tmp_path):
+    with pytest.raises(DataError, match="run notebook 05_regression first") as info:
+        cmp.load_regression_predictions(tmp_path, "synthetic")
+    assert "\n" not in str(info.value)
+
+
+def test_splits_are_recomputed_and_checked(synthetic, ours, reg_settings):
+    splits = cmp.split_indices_like(synthetic, ours, SEED, reg_settings.test_fraction)
+    assert set(splits) == {("content", 0), ("content", 1), ("image", 0), ("image", 1)}
+    for (protocol, repeat), (train, test) in splits.items():
+        listed = ours[(ours["protocol"] == protocol) & (ours["repeat"] == repeat)]["image"]
+        assert set(synthetic["image"].iloc[test]) == set(listed)
+        assert not set(train) & set(test)
+    with pytest.raises(DataError, match="differ from edgeiqa.splits"):
+        cmp.split_indices_like(synthetic, ours, SEED + 1, reg_settings.test_fraction)
+
+
+def test_baselines_predict_exactly_the_same_test_images(baselines, ours):
+    assert list(baselines.columns) == cmp.PREDICTION_COLUMNS + cmp.EXTRA_COLUMNS
+    keys = ["protocol", "repeat", "image"]
+    ours_keys = set(map(tuple, ours[keys].to_numpy()))
+    for method in FAST:
+        part = baselines[baselines["method"] == method]
+        got = set(map(tuple, part[keys].to_numpy()))
+        assert np.all(np.isfinite(part["predicted"])), method
+        if method != "NIQE":
+            assert got == ours_keys, method
+            continue
+        # NIQE only where a pristine reference without test content exists: every content-
+        # disjoint split; not the image-level splits here (all 4 contents tested, one dataset)
+        assert got <= ours_keys
+        content_keys = {k for k in ours_keys if k[0] == "content"}
+        assert content_keys <= got
+    cnn = baselines[baselines["method"] == "CNNIQA (retrained)"]
+    assert set(cnn["repeat"]) == {0}  # cnniqa_max_repeats=1
+    assert not baselines["trained_on_test"].any()  # synthetic images: no LIVE overlap
+    fr_rows = baselines[baselines["method"] == "PSNR"]
+    assert (fr_rows["method_kind"] == "FR").all()
+    assert fr_rows["mapping"].str.startswith("linear").all()
+
+
+def test_niqe_is_skipped_only_without_pristine_images(synthetic, ours, reg_settings):
+    splits = cmp.split_indices_like(synthetic, ours, SEED, reg_settings.test_fraction)
+    table = cmp.niqe_pristine_table(synthetic, splits)
+    assert (table.loc[table["protocol"] == "content", "n_pristine"] == 3).all()
+    with_other = cmp.niqe_pristine_table(synthetic, splits, other_references=["/x/ref.png"])
+    assert (with_other["n_pristine"] >= 1).all()
+
+
+def test_summary_and_table3_layout(baselines, ours):
+    preds = pd.concat([ours, baselines], ignore_index=True)
+    summary = cmp.summarise(cmp.per_split_metrics(preds))
+    assert summary["source"].str.startswith("computed here on synthetic").all()
+    table = cmp.table3(summary, "synthetic", "content")
+    metrics = {m for m, _ in table.columns if m}
+    assert metrics == {"SROCC", "KROCC", "PLCC"}
+    for metric in ("SROCC", "KROCC", "PLCC"):
+        assert list(table[metric].columns) == cmp.TABLE3_COLUMNS
+    assert table.index[0] == "CNN_Full_img (regression)"
+    assert set(FAST) <= set(table.index)
+    cell = table.loc["PSNR", ("SROCC", "ALL")]
+    assert "[" in cell and "]" in cell
+    long = cmp.table3_long(summary)
+    assert {"dataset", "source", "metric", "column", "median", "q25", "q75"} <= set(long.columns)
+    headers = [h for h, _ in cmp.table3_blocks(summary)]
+    assert any("content protocol, median of 2 splits [IQR]" in h for h in headers)
+    reported = cmp.reported_table()
+    assert reported.loc["paper's CNN (regression)", ("SROCC", "ALL")] == "0.947"
+    assert cmp.display_name("BRISQUE (published model)", "live_subset").endswith("images]")
+
+
+def test_paired_bootstrap_detects_a_real_difference():
+    rng = np.random.default_rng(0)
+    rows = []
+    for repeat in range(3):
+        quality = rng.uniform(0, 100, 40)
+        for method, predicted in (
+            ("good", quality + rng.normal(0, 5, 40)),
+            ("same", quality + rng.normal(0, 5, 40)),
+            ("random", rng.uniform(0, 100, 40)),
+        ):
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "dataset": "synthetic",
+                        "protocol": "content",
+                        "repeat": repeat,
+                        "method": method,
+                        "image": [f"i{k}" for k in range(40)],
+                        "content": "c",
+                        "distortion": np.where(np.arange(40) < 20, "jpeg", "wn"),
+                        "quality": quality,
+                        "predicted": predicted,
+                    }
+                )
+            )
+    preds = pd.concat(rows, ignore_index=True)
+    better = cmp.paired_bootstrap(preds, "good", "random", n_boot=300)
+    row = better[better["distortion"] == "ALL"].iloc[0]
+    assert row["ci_low"] > 0 and row["verdict"] == "good significantly better"
+    assert set(better["distortion"]) == {"ALL", "JPEG", "WN"}
+    itself = cmp.paired_bootstrap(preds, "good", "good", n_boot=100)
+    assert (itself["difference"] == 0).all()
+    assert (itself["verdict"] == "no significant difference").all()
+    close = cmp.paired_bootstrap(preds, "good", "same", n_boot=300)
+    assert close.loc[close["distortion"] == "ALL", "verdict"].iloc[0] == "no significant difference"
+
+
+def test_claims_table_with_and_without_classification(baselines, ours, tmp_path):
+    preds = pd.concat([ours, baselines], ignore_index=True)
+    summary = cmp.summarise(cmp.per_split_metrics(preds))
+    methods = list(ours["method"].unique())
+    claims = cmp.claims_table(summary, methods, cmp.find_classification_tables(tmp_path))
+    assert {"claim", "paper_value", "measured", "difference", "verdict", "dataset"} <= set(claims)
+    cls = claims[claims["claim"].str.startswith(("CNN_Full_img acc", "CNN_1_Mvote"))]
+    assert (cls["verdict"] == "not measured in this run (notebooks 03/04 tables absent)").all()
+    table3_rows = claims[claims["claim"] == "Table 3 SROCC ALL"]
+    assert set(table3_rows["protocol"]) == {"content", "image"}
+    assert table3_rows["verdict"].str.contains("synthetic, not LIVE").all()
+    # a per-split classification table in notebooks 03/04's format (reader fixture)
+    (tmp_path / "tables").mkdir()
+    pd.DataFrame(
+        {
+            "dataset": "synthetic",
+            "protocol": "content",
+            "method": "CNN_Full_img (whole)",
+            "variant": "CNN_Full_img",
+            "repeat": [0, 1],
+            "accuracy": [0.70, 0.90],
+            "weighted_precision": [0.7, 0.8],
+            "weighted_recall": [0.7, 0.8],
+            "weighted_f1": [0.7, 0.8],
+        }
+    ).to_csv(tmp_path / "tables" / "classification_metrics.csv", index=False)
+    found = cmp.find_classification_tables(tmp_path)
+    claims = cmp.claims_table(summary, methods, found)
+    acc = claims[claims["claim"] == "CNN_Full_img accuracy"].iloc[0]
+    assert acc["measured"] == pytest.approx(0.80)
+    assert acc["difference"] == pytest.approx(0.80 - 0.7945)
+    assert acc["verdict"].startswith("consistent")  # 0.7945 lies in the IQR [0.75, 0.85]
+    f1 = claims[claims["claim"] == "CNN_Full_img weighted f1"].iloc[0]
+    assert f1["verdict"].startswith("not reproduced")  # 0.778 above the IQR [0.725, 0.775]
+    vote = claims[claims["claim"] == "CNN_1_Mvote accuracy"].iloc[0]
+    assert vote["verdict"].startswith("not measured in this run")
+
+
+def test_cross_dataset_both_directions(synthetic, settings, reg_settings, shared_data):
+    live = load_dataset("live_subset", root=shared_data)
+    small = replace(settings, methods=("BRISQUE (published model)", "NIQE"))
+    extra = {"CNN_Full_img (regression)": cmp.edge_cnn_fit_predict(reg_settings)}
+    forward = cmp.cross_dataset_predictions(synthetic, live, small, extra)
+    assert set(forward["dataset"]) == {"live_subset"}
+    assert set(forward["train_dataset"]) == {"synthetic"}
+    assert set(forward["method"]) == {*small.methods, "CNN_Full_img (regression)"}
+    assert len(forward) == 3 * len(live)
+    published = forward[forward["method"] == "BRISQUE (published model)"]
+    assert published["trained_on_test"].all()  # LIVE images: flagged
+    assert set(forward["content"]) == set(live["content"])
+    back = cmp.cross_dataset_predictions(live, synthetic, small)
+    assert not back["trained_on_test"].any()
+    table = cmp.cross_dataset_table(pd.concat([forward, back]), n_boot=50)
+    assert set(table["protocol"]) == {
+        "cross: synthetic -> live_subset",
+        "cross: live_subset -> synthetic",
+    }
+    assert {"srocc", "srocc_ci_low", "srocc_ci_high", "krocc", "plcc_logistic"} <= set(table)
+    assert "ALL" in set(table["column"])
+
+
+def test_cross_dataset_refuses_datasets_with_common_images(settings):
+    live = pd.DataFrame({"dataset": ["live"], "image": ["a"]})
+    subset = pd.DataFrame({"dataset": ["live_subset"], "image": ["a"]})
+    with pytest.raises(ValueError, match="without common images"):
+        cmp.cross_dataset_predictions(subset, live, settings)
+    with pytest.raises(ValueError, match="without common images"):
+        cmp.cross_dataset_predictions(live, live, settings)
+    assert cmp.shares_images("live", "live_subset") and not cmp.shares_images("live", "csiq")
