@@ -54,20 +54,9 @@ from edgeiqa.baselines import brisque, brisque_published, fr, niqe
 from edgeiqa.cnniqa import CNNIQAConfig, fit_cnniqa, predict_cnniqa
 from edgeiqa.data.schema import DISTORTION_LABELS
 from edgeiqa.errors import DataError
+from edgeiqa.experiments.classification import PAPER_REPORTED
+from edgeiqa.experiments.regression import PAPER_TABLE3, PREDICTION_COLUMNS
 from edgeiqa.reporting import dataset_label, save_table
-
-PREDICTION_COLUMNS: list[str] = [
-    "dataset",
-    "protocol",
-    "repeat",
-    "method",
-    "image",
-    "content",
-    "distortion",
-    "quality",
-    "predicted",
-]
-"""The hand-off format of API.md; baseline tables add the columns of :data:`EXTRA_COLUMNS`."""
 
 EXTRA_COLUMNS: list[str] = ["raw_prediction", "method_kind", "trained_on_test", "mapping"]
 
@@ -533,13 +522,11 @@ def table3_long(summary: pd.DataFrame) -> pd.DataFrame:
 
 REPORTED: pd.DataFrame = pd.DataFrame(
     [
-        {"method": "paper's CNN (regression)", "metric": "SROCC", "column": c, "value": v}
-        for c, v in (
-            ("ALL", 0.947),
-            ("BLUR", 0.972),
-            ("JPEG", 0.979),
-            ("WN", 0.944),
-            ("JP2K", 0.984),
+        {"method": "paper's CNN (regression)", "metric": "SROCC", "column": col, "value": v}
+        for col, v in zip(
+            PAPER_TABLE3["distortion"].map(lambda d: DISTORTION_LABELS.get(d, d)),
+            PAPER_TABLE3["srocc"],
+            strict=True,
         )
     ]
 ).assign(
@@ -722,20 +709,9 @@ def compare_all(
 # ----------------------------------------------------------------------------- claims
 
 
-PAPER_CLASSIFICATION: dict[str, dict[str, float]] = {
-    "CNN_Full_img": {
-        "accuracy": 0.7945,
-        "weighted_precision": 0.785,
-        "weighted_recall": 0.780,
-        "weighted_f1": 0.778,
-    },
-    "CNN_1_Mvote": {
-        "accuracy": 0.824,
-        "weighted_precision": 0.812,
-        "weighted_recall": 0.829,
-        "weighted_f1": 0.820,
-    },
-}
+PAPER_CLASSIFICATION: dict[str, dict[str, float]] = PAPER_REPORTED.set_index("method").to_dict(
+    "index"
+)
 """Classification figures as reported by the paper (LIVE, one 80/20 split, 4 classes)."""
 
 CLASSIFICATION_METRICS = ("accuracy", "weighted_precision", "weighted_recall", "weighted_f1")
