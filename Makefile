@@ -5,8 +5,9 @@
 #   make lab         JupyterLab on the notebooks
 #   make bench       training/inference throughput benchmark -> results/benchmarks/
 #   make clean       remove build/ and the caches (.cache/); results/ is kept (it is committed)
-# `make -j3 reproduce` runs independent notebooks in parallel; a changed notebook or package
-# file rebuilds only the results that depend on it.
+# `make -j3 reproduce` runs independent notebooks in parallel. An executed notebook is rebuilt
+# when its source notebook, a package file it imports (directly or through the package; the list
+# is generated into build/notebook_deps.mk) or pyproject.toml changes; 06 also after 03, 04, 05.
 
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -25,7 +26,10 @@ QUICK_DIR := build/quick
 
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 NAMES := $(notdir $(basename $(NOTEBOOKS)))
-PACKAGE := $(shell find src -name '*.py' -o -name '*.json') pyproject.toml
+DEPS_MK := build/notebook_deps.mk
+# Package sources and folders, skipping __pycache__ (bytecode is rewritten by every run).
+PACKAGE_PY := $(shell find src/edgeiqa -name __pycache__ -prune -o -type f -name '*.py' -print)
+PACKAGE_DIRS := $(shell find src/edgeiqa -name __pycache__ -prune -o -type d -print)
 
 .PHONY: reproduce quick test lint lab clean venv data-check bench
 .DELETE_ON_ERROR:
@@ -45,8 +49,9 @@ reproduce: $(NAMES:%=$(RESULTS)/%.ipynb) $(NAMES:%=$(RESULTS)/html/%.html)
 quick:
 	$(MAKE) reproduce PROFILE=quick RESULTS=$(QUICK_DIR)
 
-# One executed notebook per source notebook (cebra-figures style pattern rule).
-$(RESULTS)/%.ipynb: notebooks/%.ipynb $(PACKAGE) | $(STAMP)
+# One executed notebook per source notebook (cebra-figures style pattern rule). The package files
+# each one depends on come from $(DEPS_MK), included below.
+$(RESULTS)/%.ipynb: notebooks/%.ipynb | $(STAMP)
 	@mkdir -p $(RESULTS)
 	@echo "== $* (profile $(PROFILE)) =="
 	$(BIN)/papermill $< $@ -k python3 --cwd notebooks \
@@ -59,6 +64,27 @@ $(RESULTS)/html/%.html: $(RESULTS)/%.ipynb | $(STAMP)
 # Notebook 06 compares against the predictions of 05 and the classification tables of 03/04.
 $(RESULTS)/06_comparison_tables.ipynb: $(RESULTS)/03_classification_models.ipynb \
     $(RESULTS)/04_majority_vote.ipynb $(RESULTS)/05_regression.ipynb
+
+# `$(RESULTS)/NN_name.ipynb: <package files>` for each notebook: the edgeiqa modules its code
+# cells import, followed through the package's own imports, the data files beside them, and
+# pyproject.toml (see src/edgeiqa/notebook_deps.py). The generator needs only the standard
+# library, so it runs with the plain $(PYTHON) rather than $(BIN)/python: Make rebuilds included
+# files even under -n, and `make -n reproduce` must work before .venv exists. -I keeps
+# src/edgeiqa/ off sys.path, so no package module can shadow a standard-library one.
+# Prerequisites: the notebooks and package modules (an import may change) and the package folders
+# (their times change when a file is added, removed or renamed: a moved module, a new data file).
+$(DEPS_MK): $(NOTEBOOKS) $(PACKAGE_PY) $(PACKAGE_DIRS)
+	@mkdir -p $(@D)
+	$(PYTHON) -I src/edgeiqa/notebook_deps.py $(NOTEBOOKS) > $@.tmp || { rm -f $@.tmp; exit 1; }
+	mv $@.tmp $@
+
+# `include`, not `-include`: Make ignores a failed rebuild of a -include'd file and would then
+# run notebooks with no package dependencies at all; an unresolvable import must stop the build.
+# Goals that never run a notebook skip it, so `make clean` works whatever state src/ is in.
+NO_DEPS_GOALS := clean test lint lab bench data-check venv
+ifneq ($(if $(MAKECMDGOALS),$(filter-out $(NO_DEPS_GOALS),$(MAKECMDGOALS)),all),)
+include $(DEPS_MK)
+endif
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

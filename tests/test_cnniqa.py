@@ -8,7 +8,7 @@ from PIL import Image
 from scipy import ndimage
 from skimage import data
 
-from edgeiqa import cnniqa
+from edgeiqa.baselines import cnniqa
 
 
 def test_local_contrast_normalisation():

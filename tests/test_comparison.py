@@ -11,12 +11,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from edgeiqa.cnniqa import CNNIQAConfig
+from edgeiqa import edge_cnn
+from edgeiqa import splits as splits_lib
+from edgeiqa.baselines.cnniqa import CNNIQAConfig
 from edgeiqa.config import get_profile
 from edgeiqa.data import load_dataset
+from edgeiqa.edge_cnn import EdgeCNNRegression
 from edgeiqa.errors import DataError
+from edgeiqa.experiments import claims as claims_lib
 from edgeiqa.experiments import comparison as cmp
 from edgeiqa.experiments import regression as reg
+from edgeiqa.experiments import runner, significance
+from edgeiqa.experiments import table3 as table3_lib
 
 SEED = 0
 FAST = ("PSNR", "SSIM", "BRISQUE (SVR, retrained)", "BRISQUE (published model)", "NIQE")
@@ -30,12 +36,12 @@ def synthetic(session_cache):
 @pytest.fixture(scope="module")
 def reg_settings():
     profile = get_profile("quick")
-    return reg.RegressionSettings.from_profile(profile, epochs=1, progress=False, seed=SEED)
+    return edge_cnn.RegressionSettings.from_profile(profile, epochs=1, progress=False, seed=SEED)
 
 
 @pytest.fixture(scope="module")
 def ours(synthetic, reg_settings):
-    inputs = reg.edge_inputs(synthetic, reg_settings)
+    inputs = edge_cnn.edge_inputs(synthetic, reg_settings)
     runs = [reg.run_protocol(synthetic, inputs, p, reg_settings) for p in ("content", "image")]
     return pd.concat([r.predictions for r in runs], ignore_index=True)
 
@@ -43,7 +49,7 @@ def ours(synthetic, reg_settings):
 @pytest.fixture(scope="module")
 def settings():
     return cmp.BaselineSettings(
-        methods=(*FAST, "CNNIQA (retrained)"),
+        names=(*FAST, "CNNIQA (retrained)"),
         cnniqa=CNNIQAConfig(epochs=1, max_patches=2),
         cnniqa_max_repeats=1,
         progress=False,
@@ -51,8 +57,13 @@ def settings():
 
 
 @pytest.fixture(scope="module")
-def baselines(synthetic, ours, settings, reg_settings):
-    return cmp.run_baselines(synthetic, ours, SEED, reg_settings.test_fraction, settings)
+def splits(synthetic, ours):
+    return cmp.splits_of(synthetic, ours)
+
+
+@pytest.fixture(scope="module")
+def baselines(synthetic, splits, settings):
+    return runner.predict_splits(synthetic, splits, settings.methods())
 
 
 def test_missing_predictions_say_run_notebook_05(tmp_path):
@@ -61,19 +72,26 @@ def test_missing_predictions_say_run_notebook_05(tmp_path):
     assert "\n" not in str(info.value)
 
 
-def test_splits_are_recomputed_and_checked(synthetic, ours, reg_settings):
-    splits = cmp.split_indices_like(synthetic, ours, SEED, reg_settings.test_fraction)
-    assert set(splits) == {("content", 0), ("content", 1), ("image", 0), ("image", 1)}
-    for (protocol, repeat), (train, test) in splits.items():
-        listed = ours[(ours["protocol"] == protocol) & (ours["repeat"] == repeat)]["image"]
-        assert set(synthetic["image"].iloc[test]) == set(listed)
-        assert not set(train) & set(test)
-    with pytest.raises(DataError, match="differ from edgeiqa.splits"):
-        cmp.split_indices_like(synthetic, ours, SEED + 1, reg_settings.test_fraction)
+def test_splits_are_taken_from_notebook_05s_test_images(synthetic, ours, splits, reg_settings):
+    keys = [(s.protocol, s.repeat) for s in splits]
+    assert keys == [("content", 0), ("content", 1), ("image", 0), ("image", 1)]
+    for split in splits:
+        listed = ours[(ours["protocol"] == split.protocol) & (ours["repeat"] == split.repeat)]
+        assert set(synthetic["image"].iloc[split.test]) == set(listed["image"])
+        # the training images are the complement, and the same ones notebook 05 trained on
+        assert len(split.train) + len(split.test) == len(synthetic)
+        again = splits_lib.protocol_splits(
+            synthetic, split.protocol, 2, SEED, reg_settings.test_fraction
+        )[split.repeat]
+        np.testing.assert_array_equal(split.train, again.train)
+    stranger = ours.assign(image=ours["image"].where(ours.index > 0, "nowhere.png"))
+    with pytest.raises(DataError, match="nowhere.png") as info:
+        cmp.splits_of(synthetic, stranger)
+    assert "\n" not in str(info.value)
 
 
 def test_baselines_predict_exactly_the_same_test_images(baselines, ours):
-    assert list(baselines.columns) == cmp.PREDICTION_COLUMNS + cmp.EXTRA_COLUMNS
+    assert list(baselines.columns) == runner.PREDICTION_COLUMNS + runner.EXTRA_COLUMNS
     keys = ["protocol", "repeat", "image"]
     ours_keys = set(map(tuple, ours[keys].to_numpy()))
     for method in FAST:
@@ -96,8 +114,7 @@ def test_baselines_predict_exactly_the_same_test_images(baselines, ours):
     assert fr_rows["mapping"].str.startswith("linear").all()
 
 
-def test_niqe_is_skipped_only_without_pristine_images(synthetic, ours, reg_settings):
-    splits = cmp.split_indices_like(synthetic, ours, SEED, reg_settings.test_fraction)
+def test_niqe_is_skipped_only_without_pristine_images(synthetic, splits):
     table = cmp.niqe_pristine_table(synthetic, splits)
     assert (table.loc[table["protocol"] == "content", "n_pristine"] == 3).all()
     with_other = cmp.niqe_pristine_table(synthetic, splits, other_references=["/x/ref.png"])
@@ -106,24 +123,26 @@ def test_niqe_is_skipped_only_without_pristine_images(synthetic, ours, reg_setti
 
 def test_summary_and_table3_layout(baselines, ours):
     preds = pd.concat([ours, baselines], ignore_index=True)
-    summary = cmp.summarise(cmp.per_split_metrics(preds))
+    summary = runner.summarise(runner.per_split_metrics(preds), preds)
     assert summary["source"].str.startswith("computed here on synthetic").all()
-    table = cmp.table3(summary, "synthetic", "content")
+    table = table3_lib.table3(summary, "synthetic", "content")
     metrics = {m for m, _ in table.columns if m}
     assert metrics == {"SROCC", "KROCC", "PLCC"}
     for metric in ("SROCC", "KROCC", "PLCC"):
-        assert list(table[metric].columns) == cmp.TABLE3_COLUMNS
+        assert list(table[metric].columns) == table3_lib.TABLE3_COLUMNS
     assert table.index[0] == "CNN_Full_img (regression)"
     assert set(FAST) <= set(table.index)
     cell = table.loc["PSNR", ("SROCC", "ALL")]
     assert "[" in cell and "]" in cell
-    long = cmp.table3_long(summary)
+    long = table3_lib.table3_long(summary)
     assert {"dataset", "source", "metric", "column", "median", "q25", "q75"} <= set(long.columns)
-    headers = [h for h, _ in cmp.table3_blocks(summary)]
+    headers = [h for h, _ in table3_lib.table3_blocks(summary)]
     assert any("content protocol, median of 2 splits [IQR]" in h for h in headers)
-    reported = cmp.reported_table()
+    reported = table3_lib.reported_table()
     assert reported.loc["paper's CNN (regression)", ("SROCC", "ALL")] == "0.947"
-    assert cmp.display_name("BRISQUE (published model)", "live_subset").endswith("images]")
+    assert "DeepQA" in reported.index  # listed by the paper, its number not quoted
+    flagged = table3_lib.display_name("BRISQUE (published model)", True)
+    assert flagged.endswith("images]") and table3_lib.display_name("PSNR", False) == "PSNR"
 
 
 def test_paired_bootstrap_detects_a_real_difference():
@@ -152,22 +171,24 @@ def test_paired_bootstrap_detects_a_real_difference():
                 )
             )
     preds = pd.concat(rows, ignore_index=True)
-    better = cmp.paired_bootstrap(preds, "good", "random", n_boot=300)
+    better = significance.paired_bootstrap(preds, "good", "random", n_boot=300)
     row = better[better["distortion"] == "ALL"].iloc[0]
     assert row["ci_low"] > 0 and row["verdict"] == "good significantly better"
     assert set(better["distortion"]) == {"ALL", "JPEG", "WN"}
-    itself = cmp.paired_bootstrap(preds, "good", "good", n_boot=100)
+    itself = significance.paired_bootstrap(preds, "good", "good", n_boot=100)
     assert (itself["difference"] == 0).all()
     assert (itself["verdict"] == "no significant difference").all()
-    close = cmp.paired_bootstrap(preds, "good", "same", n_boot=300)
+    close = significance.paired_bootstrap(preds, "good", "same", n_boot=300)
     assert close.loc[close["distortion"] == "ALL", "verdict"].iloc[0] == "no significant difference"
 
 
 def test_claims_table_with_and_without_classification(baselines, ours, tmp_path):
     preds = pd.concat([ours, baselines], ignore_index=True)
-    summary = cmp.summarise(cmp.per_split_metrics(preds))
+    summary = runner.summarise(runner.per_split_metrics(preds), preds)
     methods = list(ours["method"].unique())
-    claims = cmp.claims_table(summary, methods, cmp.find_classification_tables(tmp_path))
+    claims = claims_lib.claims_table(
+        summary, methods, claims_lib.find_classification_tables(tmp_path)
+    )
     assert {"claim", "paper_value", "measured", "difference", "verdict", "dataset"} <= set(claims)
     cls = claims[claims["claim"].str.startswith(("CNN_Full_img acc", "CNN_1_Mvote"))]
     assert (cls["verdict"] == "not measured in this run (notebooks 03/04 tables absent)").all()
@@ -181,7 +202,7 @@ def test_claims_table_with_and_without_classification(baselines, ours, tmp_path)
             "dataset": "synthetic",
             "protocol": "content",
             "method": "CNN_Full_img (whole)",
-            "variant": "CNN_Full_img",
+            "architecture": "CNN_Full_img",
             "repeat": [0, 1],
             "accuracy": [0.70, 0.90],
             "weighted_precision": [0.7, 0.8],
@@ -189,8 +210,8 @@ def test_claims_table_with_and_without_classification(baselines, ours, tmp_path)
             "weighted_f1": [0.7, 0.8],
         }
     ).to_csv(tmp_path / "tables" / "classification_metrics.csv", index=False)
-    found = cmp.find_classification_tables(tmp_path)
-    claims = cmp.claims_table(summary, methods, found)
+    found = claims_lib.find_classification_tables(tmp_path)
+    claims = claims_lib.claims_table(summary, methods, found)
     acc = claims[claims["claim"] == "CNN_Full_img accuracy"].iloc[0]
     assert acc["measured"] == pytest.approx(0.80)
     assert acc["difference"] == pytest.approx(0.80 - 0.7945)
@@ -203,19 +224,20 @@ def test_claims_table_with_and_without_classification(baselines, ours, tmp_path)
 
 def test_cross_dataset_both_directions(synthetic, settings, reg_settings, shared_data):
     live = load_dataset("live_subset", root=shared_data)
-    small = replace(settings, methods=("BRISQUE (published model)", "NIQE"))
-    extra = {"CNN_Full_img (regression)": cmp.edge_cnn_fit_predict(reg_settings)}
-    forward = cmp.cross_dataset_predictions(synthetic, live, small, extra)
+    small = replace(settings, names=("BRISQUE (published model)", "NIQE")).methods()
+    forward = runner.cross_dataset_predictions(
+        synthetic, live, [*small, EdgeCNNRegression(reg_settings)]
+    )
     assert set(forward["dataset"]) == {"live_subset"}
     assert set(forward["train_dataset"]) == {"synthetic"}
-    assert set(forward["method"]) == {*small.methods, "CNN_Full_img (regression)"}
+    assert set(forward["method"]) == {m.name for m in small} | {"CNN_Full_img (regression)"}
     assert len(forward) == 3 * len(live)
     published = forward[forward["method"] == "BRISQUE (published model)"]
     assert published["trained_on_test"].all()  # LIVE images: flagged
     assert set(forward["content"]) == set(live["content"])
-    back = cmp.cross_dataset_predictions(live, synthetic, small)
+    back = runner.cross_dataset_predictions(live, synthetic, small)
     assert not back["trained_on_test"].any()
-    table = cmp.cross_dataset_table(pd.concat([forward, back]), n_boot=50)
+    table = table3_lib.cross_dataset_table(pd.concat([forward, back]), n_boot=50)
     assert set(table["protocol"]) == {
         "cross: synthetic -> live_subset",
         "cross: live_subset -> synthetic",
@@ -228,7 +250,8 @@ def test_cross_dataset_refuses_datasets_with_common_images(settings):
     live = pd.DataFrame({"dataset": ["live"], "image": ["a"]})
     subset = pd.DataFrame({"dataset": ["live_subset"], "image": ["a"]})
     with pytest.raises(ValueError, match="without common images"):
-        cmp.cross_dataset_predictions(subset, live, settings)
+        runner.cross_dataset_predictions(subset, live, settings.methods())
     with pytest.raises(ValueError, match="without common images"):
-        cmp.cross_dataset_predictions(live, live, settings)
-    assert cmp.shares_images("live", "live_subset") and not cmp.shares_images("live", "csiq")
+        runner.cross_dataset_predictions(live, live, settings.methods())
+    assert runner.shares_images("live", "live_subset")
+    assert not runner.shares_images("live", "csiq")

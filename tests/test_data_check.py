@@ -34,7 +34,10 @@ def test_check_on_shared_root(capsys, shared_data, tmp_path, monkeypatch):
     code, out, _ = _run(capsys, "--root", str(shared_data))
     assert code == 0
     subset = _section(out, "live_subset")
-    assert "images + labels" in subset[0] and "gblur 16, jpeg 25, wn 17" in subset[0]
+    labels = pd.read_csv(shared_data / "live_subset" / "labels.csv")
+    types = labels["type"].replace({"fastfading": "ff"}).value_counts().sort_index()
+    assert "images + labels" in subset[0] and f"{len(labels)} images" in subset[0]
+    assert ", ".join(f"{t} {n}" for t, n in types.items()) in subset[0]
     assert subset[1].strip() == "no problems found"
     live = _section(out, "live")[0]
     assert "labels only" in live and "779 rated images" in live

@@ -274,6 +274,21 @@ WRITERS = {
 
 
 @pytest.mark.parametrize("name", list(WRITERS))
+def test_label_only_read_agrees_with_load(tmp_path, name):
+    # every release goes through the one path of edgeiqa.data.official: a label-only read and
+    # a load give the same rows, scores and qualities (load only adds the files on disk)
+    writer, _, _ = WRITERS[name]
+    folder, _ = writer(tmp_path)
+    module = {"live": live, "csiq": csiq, "tid2013": tid, "kadid10k": kadid}[name]
+    labels = module.read_labels(module.label_file(folder))
+    df = load_dataset(name, root=tmp_path)
+    assert list(df.columns[: len(COLUMNS)]) == COLUMNS
+    assert list(df["image"].str.lower()) == list(labels["image"].str.lower())
+    for column in ("content", "distortion", "raw_score", "raw_scale", "quality"):
+        assert list(df[column]) == list(labels[column]), column
+
+
+@pytest.mark.parametrize("name", list(WRITERS))
 def test_missing_image_is_named(tmp_path, name):
     writer, victim, _ = WRITERS[name]
     folder, _ = writer(tmp_path)

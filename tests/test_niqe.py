@@ -8,7 +8,6 @@ from scipy import ndimage
 from skimage import data
 
 from edgeiqa.baselines import niqe
-from edgeiqa.experiments.comparison import niqe_pristine_paths
 
 
 def _save(path, grey01):
@@ -78,5 +77,7 @@ def test_pristine_pool_excludes_test_contents():
         }
     )
     test = np.array([2])  # content b is tested
-    paths = niqe_pristine_paths(records, test, other_references=["/o/x.png"])
+    train = records.drop(index=test)
+    tested = set(records["content"].iloc[test])
+    paths = niqe.pristine_references(train, tested, other_references=["/o/x.png"])
     assert paths == ["/o/x.png", "/r/a.png", "/r/c.png"]

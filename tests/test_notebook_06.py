@@ -6,7 +6,8 @@ import pytest
 from conftest import SHARED_DATA, execute_notebook
 from papermill.exceptions import PapermillExecutionError
 
-from edgeiqa.experiments.comparison import EXTRA_COLUMNS, PREDICTION_COLUMNS, TABLE3_COLUMNS
+from edgeiqa.experiments.runner import EXTRA_COLUMNS, PREDICTION_COLUMNS
+from edgeiqa.experiments.table3 import TABLE3_COLUMNS
 
 pytestmark = pytest.mark.notebook
 
@@ -22,7 +23,8 @@ COMMON = {
 def nb06(tmp_path_factory, session_cache):
     results = tmp_path_factory.mktemp("nb06")
     execute_notebook("05_regression", results, **COMMON, n_boot=100)
-    execute_notebook("06_comparison_tables", results, **COMMON, n_boot=200)
+    # datasets, seed and data root are notebook 05's: 06 reads them from 05's settings file
+    execute_notebook("06_comparison_tables", results, n_boot=200)
     return results
 
 
@@ -76,6 +78,17 @@ def test_table3_and_claims_have_every_required_column(nb06):
     assert {"CNN_Full_img accuracy", "CNN_1_Mvote weighted f1"} <= set(claims["claim"])
 
 
+def test_the_example_method_reaches_table3_and_the_significance_table(nb06):
+    example = "mean edge magnitude, linear (example)"
+    table3 = _table(nb06, "comparison_table3")
+    rows = table3[(table3["method"] == example) & (table3["metric"] == "SROCC")]
+    assert set(rows["dataset"]) == set(DATASETS) and "ALL" in set(rows["column"])
+    assert rows["median"].notna().any()
+    boot = _table(nb06, "comparison_bootstrap")
+    assert example in set(boot["baseline"])
+    assert boot.loc[boot["baseline"] == example, "verdict"].notna().all()
+
+
 def test_bootstrap_cross_dataset_and_figures(nb06):
     boot = _table(nb06, "comparison_bootstrap")
     for col in ("ours", "baseline", "distortion", "difference", "ci_low", "ci_high", "verdict"):
@@ -101,8 +114,6 @@ def test_without_notebook_05_it_stops_with_a_one_line_error(tmp_path, session_ca
         execute_notebook(
             "06_comparison_tables",
             tmp_path / "empty",
-            datasets=["synthetic"],
-            include_official=False,
         )
     assert "DataError" in str(info.value)
     assert "run notebook 05_regression first" in str(info.value)

@@ -1,8 +1,13 @@
 """Notebooks 02-04 on the quick profile: each executed once, then its tables and figures checked."""
 
+import os
+from pathlib import Path
+
 import pandas as pd
 import pytest
 from conftest import execute_notebook
+
+from edgeiqa.experiments import claims
 
 DATASETS = ["synthetic", "live_subset"]
 
@@ -35,7 +40,8 @@ def _figures(results):
 def test_02_edge_statistics(nb02):
     stats = pd.read_csv(nb02 / "tables" / "edge_statistics.csv")
     assert set(stats["dataset"]) == set(DATASETS)
-    assert len(stats) == 60 + 58
+    live_subset = pd.read_csv(Path(os.environ["EDGEIQA_DATA"]) / "live_subset" / "labels.csv")
+    assert len(stats) == 60 + len(live_subset)
     for col in ("mean_magnitude", "std_magnitude", "p95_magnitude", "edge_density"):
         assert stats[col].between(0, 1).all(), col
     assert stats["mean_magnitude_vs_ref"].gt(0).all()
@@ -61,17 +67,28 @@ def _check_summary(summary, methods):
     assert set(summary["dataset"]) == set(DATASETS)
     assert set(summary["protocol"]) == {"content", "image"}
     assert set(summary["method"]) == set(methods)
+    assert "variant" not in summary
+    by_method = summary.drop_duplicates("method").set_index("method")["architecture"]
+    assert by_method.to_dict() == methods
     for col in ("accuracy", "weighted_precision", "weighted_recall", "weighted_f1"):
         assert summary[f"{col}_mean"].between(0, 1).all(), col
     assert summary["majority_baseline_mean"].between(0, 1).all()
 
 
 def test_03_tables_figures_models(nb03):
-    methods = ["CNN_Full_img (whole)", "CNN_2x (halves)", "CNN_4x (quarters)"]
+    methods = {
+        "CNN_Full_img (whole)": "CNN_Full_img",
+        "CNN_2x (halves)": "CNN_2x",
+        "CNN_4x (quarters)": "CNN_4x",
+    }
     summary = pd.read_csv(nb03 / "tables" / "classification_summary.csv")
     _check_summary(summary, methods)
     metrics = pd.read_csv(nb03 / "tables" / "classification_metrics.csv")
     assert metrics["accuracy"].between(0, 1).all() and "dataset" in metrics
+    # the claims table finds the per-split table by its architecture column
+    found = claims.find_classification_tables(nb03)
+    assert set(found["table"]) == {"classification_metrics.csv"}
+    assert set(found["architecture"]) == {"CNN_Full_img", "CNN_2x", "CNN_4x"}
     preds = pd.read_csv(nb03 / "tables" / "classification_predictions.csv")
     assert preds["predicted_class"].between(0, 3).all()
     comparison = pd.read_csv(nb03 / "tables" / "classification_paper_comparison.csv")
@@ -92,17 +109,19 @@ def test_03_tables_figures_models(nb03):
 
 
 def test_04_tables_figures(nb04):
-    methods = [
-        "CNN_Full_img (whole)",
-        "CNN_1_Mvote (patch 16, vote)",
-        "CNN_1_Mvote (patch 32, vote)",
-    ]
+    methods = {
+        "CNN_Full_img (whole)": "CNN_Full_img",
+        "CNN_1_Mvote (patch 16, vote)": "CNN_1_Mvote",
+        "CNN_1_Mvote (patch 32, vote)": "CNN_1_Mvote",
+    }
     summary = pd.read_csv(nb04 / "tables" / "mvote_summary.csv")
     _check_summary(summary, methods)
     comparison = pd.read_csv(nb04 / "tables" / "mvote_paper_comparison.csv")
     paper = comparison[comparison["source"] == "as reported by the paper"].set_index("method")
     assert paper.loc["CNN_1_Mvote", "accuracy"] == pytest.approx(0.824)
     assert paper.loc["CNN_1_Mvote", "weighted_f1"] == pytest.approx(0.820)
+    ours = comparison[comparison["source"] == "ours (mean over repeats)"]
+    assert set(ours["method"]) == set(methods)  # every patch size meets the paper's CNN_1_Mvote
     decisions = pd.read_csv(nb04 / "tables" / "mvote_decision_comparison.csv")
     assert set(decisions["decision"]) == {"majority vote", "mean probability"}
     assert decisions["accuracy"].between(0, 1).all() and "dataset" in decisions

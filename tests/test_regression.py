@@ -11,9 +11,12 @@ import pytest
 import torch
 from PIL import Image
 
-from edgeiqa import config, metrics
+from edgeiqa import config, edge_cnn, metrics
+from edgeiqa import splits as splits_lib
 from edgeiqa.errors import DataError
 from edgeiqa.experiments import regression as reg
+from edgeiqa.experiments import regression_tables as reg_tables
+from edgeiqa.experiments import study as study_lib
 from edgeiqa.train import load_checkpoint
 
 torch.set_num_threads(1)
@@ -71,65 +74,66 @@ def write_image_dataset(folder, dataset: str, n_contents: int = 3) -> pd.DataFra
 
 def test_settings_from_profile_and_validation():
     quick = config.get_profile("quick")
-    settings = reg.RegressionSettings.from_profile(quick, epochs=3)
+    settings = edge_cnn.RegressionSettings.from_profile(quick, epochs=3)
     assert settings.epochs == 3 and settings.finetune_epochs == quick.epochs
     assert settings.n_repeats == quick.n_repeats
     assert settings.edge_max_side == quick.regression_edge_max_side
     assert settings.edge_params.max_side == quick.regression_edge_max_side
-    full = reg.RegressionSettings.from_profile(config.get_profile("full"))
+    full = edge_cnn.RegressionSettings.from_profile(config.get_profile("full"))
     assert (full.epochs, full.n_repeats) == (40, 10)
     with pytest.raises(ValueError, match="unknown model"):
-        reg.RegressionSettings(model_name="CNN_nope")
+        edge_cnn.RegressionSettings(model_name="CNN_nope")
     with pytest.raises(ValueError, match="parts"):
-        reg.RegressionSettings(parts=3)
+        edge_cnn.RegressionSettings(parts=3)
 
 
 def test_method_labels():
-    assert reg.method_label("CNN_Full_img") == "CNN_Full_img (regression)"
-    assert "fine-tune" in reg.method_label("CNN_Full_img", "finetune")
-    with pytest.raises(ValueError, match="variant"):
-        reg.method_label("CNN_Full_img", "bogus")
+    assert edge_cnn.method_label("CNN_Full_img") == "CNN_Full_img (regression)"
+    assert "fine-tune" in edge_cnn.method_label("CNN_Full_img", "finetune")
+    with pytest.raises(ValueError, match="regime"):
+        edge_cnn.method_label("CNN_Full_img", "bogus")
 
 
 def test_restrict_to_paper_distortions():
     records = fake_records()
     records.loc[0, "distortion"] = "contrast"
-    kept = reg.restrict_to_paper_distortions(records)
+    kept = study_lib.restrict_to_paper_distortions(records)
     assert len(kept) == len(records) - 1 and "contrast" not in set(kept["distortion"])
     with pytest.raises(ValueError, match="paper's distortions"):
-        reg.restrict_to_paper_distortions(records.assign(distortion="contrast"))
+        study_lib.restrict_to_paper_distortions(records.assign(distortion="contrast"))
 
 
 @pytest.mark.parametrize("protocol", ["content", "loco"])
 def test_disjoint_protocols_never_share_contents(protocol):
     records = fake_records(n_contents=5)
-    settings = reg.RegressionSettings(n_repeats=4, progress=False)
-    folds = list(reg.iter_protocol_splits(records, protocol, settings))
+    settings = edge_cnn.RegressionSettings(n_repeats=4, progress=False)
+    folds = splits_lib.protocol_splits(records, protocol, settings.n_repeats, settings.seed)
     assert len(folds) == (4 if protocol == "content" else 5)
-    for _, train, test in folds:
+    for fold in folds:
+        train, test = fold.train, fold.test
         assert not set(records["content"].iloc[train]) & set(records["content"].iloc[test])
         assert len(set(train) | set(test)) == len(records)
     if protocol == "loco":
-        tested = np.concatenate([test for _, _, test in folds])
+        tested = np.concatenate([fold.test for fold in folds])
         assert sorted(tested) == list(range(len(records)))
 
 
 def test_image_protocol_shares_contents_and_unknown_protocol_fails():
     records = fake_records(n_contents=4, per_content=10)
-    settings = reg.RegressionSettings(n_repeats=2, progress=False)
+    settings = edge_cnn.RegressionSettings(n_repeats=2, progress=False)
     shared = [
         set(records["content"].iloc[train]) & set(records["content"].iloc[test])
-        for _, train, test in reg.iter_protocol_splits(records, "image", settings)
+        for _, train, test in splits_lib.iter_splits(records, "image", settings.n_repeats)
     ]
     assert all(shared)
     with pytest.raises(ValueError, match="unknown protocol"):
-        list(reg.iter_protocol_splits(records, "nope", settings))
+        splits_lib.protocol_splits(records, "nope", settings.n_repeats)
 
 
 def test_run_protocol_predictions_and_transfer_variants():
     records = fake_records()
     inputs = fake_inputs(records)
-    settings = reg.RegressionSettings(**TINY)
+    settings = edge_cnn.RegressionSettings(**TINY)
     run = reg.run_protocol(records, inputs, "content", settings)
     preds = run.predictions
     assert list(preds.columns) == reg.PREDICTION_COLUMNS
@@ -141,30 +145,33 @@ def test_run_protocol_predictions_and_transfer_variants():
     assert not set(run.last_split["train_contents"]) & set(run.last_split["test_contents"])
 
     with pytest.raises(ValueError, match="pretrained"):
-        reg.run_protocol(records, inputs, "loco", settings, variant="finetune")
+        reg.run_protocol(records, inputs, "loco", settings, regime="finetune")
     pretrained = reg.pretrain_on(records, inputs, settings)
     fixed = reg.run_protocol(records, inputs, "loco", settings, "synthetic_only", pretrained)
     assert fixed.model is None
     # the fixed model's predictions are the pretrained model's on every fold
-    expected = reg.predict_quality(pretrained, inputs, settings)
+    expected = edge_cnn.predict_quality(pretrained, inputs, settings)
     by_image = dict(zip(records["image"], expected, strict=True))
+    # float32 outputs of batches of other sizes: equal to float32 precision, not bit for bit
     np.testing.assert_allclose(
-        fixed.predictions["predicted"], fixed.predictions["image"].map(by_image)
+        fixed.predictions["predicted"], fixed.predictions["image"].map(by_image), rtol=1e-5
     )
     tuned = reg.run_protocol(records, inputs, "loco", settings, "finetune", pretrained)
-    assert tuned.predictions["method"].iloc[0] == reg.method_label("CNN_Full_img", "finetune")
+    assert tuned.predictions["method"].iloc[0] == edge_cnn.method_label("CNN_Full_img", "finetune")
     assert not np.allclose(tuned.predictions["predicted"], fixed.predictions["predicted"])
 
 
 def test_parts_predict_mean_of_pieces():
     records = fake_records(n_contents=2, per_content=3)
     inputs = fake_inputs(records, side=40)
-    settings = reg.RegressionSettings(**{**TINY, "parts": 2})
+    settings = edge_cnn.RegressionSettings(**{**TINY, "parts": 2})
     model = reg.pretrain_on(records, inputs, settings)
-    whole = reg.predict_quality(model, inputs, settings)
+    whole = edge_cnn.predict_quality(model, inputs, settings)
     assert whole.shape == (len(records),) and np.all((whole >= 0) & (whole <= 100))
     edge = inputs[0]  # 40 x 44: halves are left/right
-    halves = reg.predict_quality(model, [edge[:, :22], edge[:, 22:44]], replace(settings, parts=1))
+    halves = edge_cnn.predict_quality(
+        model, [edge[:, :22], edge[:, 22:44]], replace(settings, parts=1)
+    )
     assert whole[0] == pytest.approx(halves.mean(), rel=1e-5)
 
 
@@ -184,16 +191,16 @@ def hand_predictions() -> pd.DataFrame:
 
 def test_split_metrics_summary_and_pooled():
     preds = hand_predictions()
-    per_split = reg.split_metrics(preds, n_boot=100)
+    per_split = reg_tables.split_metrics(preds, {"M (regression)": "M"}, n_boot=100)
     assert len(per_split) == 2 * 3 * 4  # protocols x repeats x (3 types + ALL)
     one = per_split[(per_split["protocol"] == "image") & (per_split["repeat"] == 1)]
     one_all = one.set_index("distortion").loc["ALL"]
     part = preds[(preds["protocol"] == "image") & (preds["repeat"] == 1)]
     assert one_all["srocc"] == pytest.approx(metrics.srocc(part["quality"], part["predicted"]))
 
-    summary = reg.summarise(per_split)
+    summary = reg_tables.summarise(per_split)
     assert len(summary) == 2 * 4
-    for col in reg.SUMMARY_KEYS + ["srocc_ci_low", "srocc_ci_high", "n_splits"]:
+    for col in reg_tables.SUMMARY_KEYS + ["srocc_ci_low", "srocc_ci_high", "n_splits"]:
         assert col in summary
     for metric in metrics.METRICS:
         for stat in ("median", "q25", "q75"):
@@ -202,12 +209,12 @@ def test_split_metrics_summary_and_pooled():
     values = per_split[(per_split["protocol"] == "image") & (per_split["distortion"] == "ALL")]
     assert row["srocc_median"] == pytest.approx(values["srocc"].median())
     assert row["srocc_q25"] <= row["srocc_median"] <= row["srocc_q75"]
-    assert row["model"] == "M" and row["n_splits"] == 3
+    assert row["architecture"] == "M" and row["n_splits"] == 3
 
-    pooled = reg.pooled_metrics(preds, n_boot=100)
+    pooled = reg_tables.pooled_metrics(preds, {"M (regression)": "M"}, n_boot=100)
     image_all = pooled[(pooled["protocol"] == "image") & (pooled["distortion"] == "ALL")].iloc[0]
     assert image_all["n"] == preds[preds["protocol"] == "image"]["image"].nunique()
-    effect = reg.content_sharing_effect(summary, pooled)
+    effect = reg_tables.content_sharing_effect(summary, pooled)
     effect_all = effect.set_index("distortion").loc["ALL"]
     assert effect_all["disjoint_protocol"] == "content"
     assert effect_all["difference"] == pytest.approx(
@@ -216,15 +223,16 @@ def test_split_metrics_summary_and_pooled():
     # less noise under "image" in this hand-made table, so the difference is positive
     assert effect_all["difference_pooled"] > 0
 
-    pivot = reg.summary_pivot(summary)
+    pivot = reg_tables.summary_pivot(summary)
     assert list(pivot.columns)[-1] == "ALL" and "CI" in pivot.iloc[0]["ALL"]
 
 
 def test_planned_image_passes_counts():
     records = {"synthetic": fake_records(n_contents=5, dataset="synthetic")}
     records["live_subset"] = fake_records(n_contents=4, dataset="live_subset")
-    settings = reg.RegressionSettings(n_repeats=3, epochs=2, finetune_epochs=1)
-    plan = reg.planned_image_passes(records, settings).set_index(["dataset", "protocol", "variant"])
+    settings = edge_cnn.RegressionSettings(n_repeats=3, epochs=2, finetune_epochs=1)
+    plan = reg_tables.planned_image_passes(records, settings)
+    plan = plan.set_index(["dataset", "protocol", "regime"])
     assert plan.loc[("live_subset", "loco", "scratch"), "trainings"] == 4
     assert plan.loc[("live_subset", "loco", "scratch"), "passes"] == 4 * 18 * 2
     assert plan.loc[("live_subset", "loco", "finetune"), "passes"] == 4 * 18 * 1
@@ -241,9 +249,9 @@ def test_run_study_writes_tables_and_loadable_checkpoints(tmp_path, session_cach
             image=lambda d: "live_" + d["image"]
         ),
     }
-    settings = reg.RegressionSettings(**{**TINY, "edge_max_side": 32})
+    settings = edge_cnn.RegressionSettings(**{**TINY, "edge_max_side": 32})
     results = tmp_path / "results"
-    study = reg.run_study(records, settings, results)
+    study = reg.run_study(records, settings, results, profile="quick")
 
     for name in records:
         table = pd.read_csv(results / "tables" / f"regression_predictions_{name}.csv")
@@ -254,6 +262,11 @@ def test_run_study_writes_tables_and_loadable_checkpoints(tmp_path, session_cach
     assert set(summary["dataset"]) == {"synthetic", "live_subset"}
     for extra in ("per_split", "pooled", "content_sharing", "timings"):
         assert (results / "tables" / f"regression_{extra}.csv").is_file()
+    # the hand-off to notebook 06: what ran, read back exactly
+    handed = study_lib.read_study_settings(results)
+    assert handed.datasets == ("synthetic", "live_subset") and handed.profile == "quick"
+    assert handed.regression == replace(settings, progress=False)
+    assert set(study.runs["regime"]) == {"scratch", "finetune", "synthetic_only"}
     splits_file = pd.read_csv(results / "splits" / "synthetic_content.csv")
     for _, part in splits_file.groupby("repeat"):
         train = set(part.loc[part["subset"] == "train", "content"])
@@ -279,4 +292,14 @@ def test_run_study_writes_tables_and_loadable_checkpoints(tmp_path, session_cach
 
 def test_missing_requested_dataset_is_an_error(tmp_path):
     with pytest.raises(DataError, match="live_subset"):
-        reg.load_study_datasets(["live_subset"], "quick", data_root=tmp_path)
+        study_lib.load_study_datasets(["live_subset"], "quick", data_root=tmp_path)
+
+
+def test_missing_or_broken_study_settings_are_one_line_errors(tmp_path):
+    with pytest.raises(DataError, match="run notebook 05_regression first"):
+        study_lib.read_study_settings(tmp_path)
+    (tmp_path / "tables").mkdir()
+    (tmp_path / "tables" / study_lib.SETTINGS_FILE).write_text('{"datasets": ["x"]}')
+    with pytest.raises(DataError, match="unreadable settings") as info:
+        study_lib.read_study_settings(tmp_path)
+    assert "\n" not in str(info.value)

@@ -6,7 +6,9 @@ from edgeiqa.splits import (
     check_content_disjoint,
     iter_splits,
     leave_one_content_out,
+    protocol_splits,
     split_indices,
+    splits_from_test_images,
     splits_table,
     write_splits,
 )
@@ -59,3 +61,34 @@ def test_split_table_written(records, tmp_path):
 def test_unknown_protocol_is_an_error(records):
     with pytest.raises(ValueError, match="unknown split protocol"):
         split_indices(records, "random", 0)
+
+
+def test_protocol_splits_is_the_one_source_for_every_protocol(records):
+    content = protocol_splits(records, "content", n_repeats=3, seed=2)
+    assert [s.repeat for s in content] == [0, 1, 2]
+    for split in content:
+        expected = split_indices(records, "content", split.repeat, seed=2)
+        np.testing.assert_array_equal(split.train, expected[0])
+        np.testing.assert_array_equal(split.test, expected[1])
+    loco = protocol_splits(records, "loco")
+    assert len(loco) == records["content"].nunique()
+    assert [set(records["content"].iloc[s.test]) for s in loco] == [
+        {c} for c in sorted(records["content"].unique())
+    ]
+    with pytest.raises(ValueError, match="unknown protocol"):
+        protocol_splits(records, "random")
+
+
+def test_splits_from_test_images_take_the_complement(records):
+    made = protocol_splits(records, "image", n_repeats=2, seed=5) + protocol_splits(records, "loco")
+    listed = pd.concat(
+        [records.iloc[s.test][["image"]].assign(protocol=s.protocol, repeat=s.repeat) for s in made]
+    )
+    back = splits_from_test_images(records, listed.sample(frac=1, random_state=0))
+    assert [(s.protocol, s.repeat) for s in back] == sorted((s.protocol, s.repeat) for s in made)
+    by_key = {(s.protocol, s.repeat): s for s in made}
+    for split in back:
+        np.testing.assert_array_equal(split.train, by_key[split.protocol, split.repeat].train)
+        np.testing.assert_array_equal(split.test, by_key[split.protocol, split.repeat].test)
+    with pytest.raises(ValueError, match="not in the records"):
+        splits_from_test_images(records, listed.assign(image="missing.png"))

@@ -290,7 +290,7 @@ def all_metrics(
     return out
 
 
-def _srocc_rows(t: np.ndarray, p: np.ndarray) -> np.ndarray:
+def srocc_rows(t: np.ndarray, p: np.ndarray) -> np.ndarray:
     """SROCC of each row pair of two (B, n) arrays at once (ranks, then Pearson of ranks)."""
     rt = stats.rankdata(t, axis=1)
     rp = stats.rankdata(p, axis=1)
@@ -333,7 +333,7 @@ def bootstrap_ci(
     rng = np.random.default_rng(seed)
     idx = rng.integers(0, t.size, size=(n_boot, t.size))
     if stat is srocc:
-        values = _srocc_rows(t[idx], p[idx])
+        values = srocc_rows(t[idx], p[idx])
     else:
         values = np.array([stat(t[i], p[i]) for i in idx], dtype=float)
     values = values[np.isfinite(values)]

@@ -1,20 +1,25 @@
 """Train/test splits.
 
-Two protocols, always labelled:
+Three protocols, always labelled (:data:`PROTOCOL_NAMES`):
 
 - ``content``: content-disjoint. Reference contents are shuffled and 20% of them (at least one)
   go to test, so no content is on both sides. This is how the field evaluates NR-IQA.
 - ``image``: the paper's protocol as we read it: a random 80/20 split over images, so the same
   content (often the same scene at another distortion level) is on both sides.
+- ``loco``: leave-one-content-out, one fold per content in sorted order (sets with few contents).
 
-Splits are a pure function of (image list, protocol, repeat, seed), so every notebook that asks
-for them gets the same ones; :func:`write_splits` saves them to ``results/splits/`` for readers.
+:func:`protocol_splits` is the one function every experiment takes its splits from. Splits are a
+pure function of (image list, protocol, repeat, seed), so every notebook that asks for them gets
+the same ones; :func:`write_splits` saves them to ``results/splits/`` for readers. A notebook that
+evaluates another notebook's predictions does not re-derive them: :func:`splits_from_test_images`
+takes each split's test images from the predictions and its training images as their complement.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +29,27 @@ PROTOCOLS: dict[str, str] = {
     "content": "content-disjoint 80/20",
     "image": "paper protocol: random 80/20 over images (contents shared)",
 }
+"""The repeated random protocols (``n_repeats`` draws each)."""
+
+PROTOCOL_NAMES: dict[str, str] = {**PROTOCOLS, "loco": "leave-one-content-out"}
+"""Every protocol :func:`protocol_splits` knows, with its description."""
+
+
+@dataclass(frozen=True)
+class Split:
+    """One train/test split of a record table: positional indices, never overlapping.
+
+    Attributes:
+        protocol: a key of :data:`PROTOCOL_NAMES`.
+        repeat: the repeat (``content``/``image``) or fold number (``loco``, sorted contents).
+        train: positional indices of the training images.
+        test: positional indices of the test images.
+    """
+
+    protocol: str
+    repeat: int
+    train: np.ndarray
+    test: np.ndarray
 
 
 def _rng(seed: int, repeat: int, protocol: str) -> np.random.Generator:
@@ -68,6 +94,74 @@ def iter_splits(
     """Yield ``(repeat, train_idx, test_idx)`` for ``n_repeats`` repeats."""
     for repeat in range(n_repeats):
         yield (repeat, *split_indices(records, protocol, repeat, seed, test_fraction))
+
+
+def protocol_splits(
+    records: pd.DataFrame,
+    protocol: str,
+    n_repeats: int = 1,
+    seed: int = 0,
+    test_fraction: float = 0.2,
+) -> list[Split]:
+    """Every split of ``protocol`` on ``records``: the one place experiments take splits from.
+
+    ``content`` and ``image`` give ``n_repeats`` draws of :func:`split_indices`; ``loco`` gives
+    one fold per content (``n_repeats``, ``seed`` and ``test_fraction`` do not apply). Content
+    disjointness of ``content`` and ``loco`` splits is checked as they are made.
+
+    Raises:
+        ValueError: an unknown protocol.
+    """
+    if protocol == "loco":
+        out = [
+            Split("loco", repeat, train, test)
+            for repeat, (_, train, test) in enumerate(leave_one_content_out(records))
+        ]
+    elif protocol in PROTOCOLS:
+        out = [
+            Split(protocol, repeat, train, test)
+            for repeat, train, test in iter_splits(
+                records, protocol, n_repeats, seed, test_fraction
+            )
+        ]
+    else:
+        raise ValueError(f"unknown protocol {protocol!r}; choose one of {list(PROTOCOL_NAMES)}")
+    if protocol != "image":
+        for split in out:
+            check_content_disjoint(records, split.train, split.test)
+    return out
+
+
+def splits_from_test_images(records: pd.DataFrame, predictions: pd.DataFrame) -> list[Split]:
+    """The splits behind a prediction table: each (protocol, repeat)'s test images as listed,
+    its training images as their complement in ``records``; sorted by (protocol, repeat).
+
+    This is how notebook 06 evaluates baselines on notebook 05's splits without re-deriving them
+    from a seed. A content-disjoint protocol (``content``, ``loco``) is checked for disjointness.
+
+    Args:
+        records: the dataset's record table (column ``image``).
+        predictions: rows with ``protocol, repeat, image``.
+    Raises:
+        ValueError: a listed image is not in ``records``.
+    """
+    position = pd.Series(np.arange(len(records)), index=records["image"].to_numpy())
+    unknown = sorted(set(predictions["image"]) - set(position.index))
+    if unknown:
+        raise ValueError(f"image {unknown[0]} is not in the records")
+    out = []
+    keys = predictions[["protocol", "repeat"]].drop_duplicates().itertuples(index=False)
+    for protocol, repeat in sorted(keys):
+        listed = predictions.loc[
+            (predictions["protocol"] == protocol) & (predictions["repeat"] == repeat), "image"
+        ]
+        is_test = np.zeros(len(records), dtype=bool)
+        is_test[position.loc[listed.unique()].to_numpy()] = True
+        split = Split(str(protocol), int(repeat), np.flatnonzero(~is_test), np.flatnonzero(is_test))
+        if split.protocol != "image":
+            check_content_disjoint(records, split.train, split.test)
+        out.append(split)
+    return out
 
 
 def leave_one_content_out(records: pd.DataFrame) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:

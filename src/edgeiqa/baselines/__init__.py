@@ -8,8 +8,10 @@
   the ``brisque`` package (trained on all of LIVE);
 - :mod:`edgeiqa.baselines.niqe`: NIQE (Mittal, Soundararajan and Bovik 2013);
 - :mod:`edgeiqa.baselines.nss`: the natural-scene-statistics fits BRISQUE and NIQE share;
+- :mod:`edgeiqa.baselines.cnniqa`: CNNIQA (Kang et al. 2014), retrained on each training split;
 - :mod:`edgeiqa.baselines.cache`: per-image feature cache.
 
-CNNIQA (Kang et al. 2014) lives in :mod:`edgeiqa.cnniqa`; the experiment that runs all of them is
-:mod:`edgeiqa.experiments.comparison`.
+Each baseline module also defines its :class:`~edgeiqa.methods.Method` (``FullReferenceMethod``,
+``BrisqueSVR``, ``PublishedBrisque``, ``NIQEMethod``, ``CNNIQAMethod``); the experiment that runs
+them beside the paper's CNN is :mod:`edgeiqa.experiments.comparison`.
 """

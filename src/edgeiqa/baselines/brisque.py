@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -30,6 +31,7 @@ from tqdm.auto import tqdm
 from edgeiqa.baselines import nss
 from edgeiqa.baselines.cache import cached_features
 from edgeiqa.data.images import read_rgb, rgb_to_luminance
+from edgeiqa.methods import Method, SplitContext
 
 N_FEATURES = 36
 FEATURE_VERSION = "brisque-v1"
@@ -153,3 +155,38 @@ def fit_svr(
 def make_svr() -> Pipeline:
     """Unfitted pipeline: scale each feature to [-1, 1], then an RBF epsilon-SVR."""
     return make_pipeline(MinMaxScaler(feature_range=(-1, 1)), SVR(kernel="rbf"))
+
+
+@dataclass
+class BrisqueSVR(Method):
+    """BRISQUE features + RBF SVR retrained on each training split (``C``/``gamma`` by grouped
+    CV by content inside it), as a :class:`~edgeiqa.methods.Method`.
+
+    Attributes:
+        param_grid: the SVR grid (None: the module default).
+        progress: progress bars while computing features.
+    """
+
+    name: str = "BRISQUE (SVR, retrained)"
+    kind: str = "trained"
+    param_grid: dict | None = None
+    progress: bool = True
+    _features: dict = field(default_factory=dict, init=False, repr=False)
+
+    def prepare(self, records: pd.DataFrame) -> None:
+        x = feature_matrix(records, progress=self.progress)
+        self._features.update(zip(records["image_path"].astype(str), x, strict=True))
+
+    def _x(self, records: pd.DataFrame) -> np.ndarray:
+        paths = records["image_path"].astype(str)
+        if not set(paths) <= set(self._features):
+            self.prepare(records)
+        return np.vstack([self._features[p] for p in paths])
+
+    def fit(self, train: pd.DataFrame, context: SplitContext | None = None) -> None:
+        self._search = fit_svr(
+            self._x(train), train["quality"].to_numpy(float), train["content"], self.param_grid
+        )
+
+    def predict(self, test: pd.DataFrame, context: SplitContext | None = None) -> np.ndarray:
+        return self._search.predict(self._x(test))

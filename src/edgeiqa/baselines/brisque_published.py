@@ -24,6 +24,7 @@ authors' MATLAB code does, so they are not fed to this model.)
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -32,6 +33,7 @@ from tqdm.auto import tqdm
 
 from edgeiqa.baselines.cache import cached_features
 from edgeiqa.data.images import read_rgb
+from edgeiqa.methods import ScoreMethod
 
 TRAINED_ON = ("live", "live_subset")
 """Datasets whose images are in the published model's training data (all of LIVE R2)."""
@@ -95,3 +97,19 @@ def published_scores(records: pd.DataFrame, progress: bool = True) -> np.ndarray
 def overlaps_training_data(records: pd.DataFrame) -> np.ndarray:
     """True for each record whose image is in the published model's training data (LIVE R2)."""
     return records["dataset"].isin(TRAINED_ON).to_numpy()
+
+
+@dataclass
+class PublishedBrisque(ScoreMethod):
+    """The published BRISQUE model as a :class:`~edgeiqa.methods.Method`: not retrained here;
+    its scores are put on 0-100 by a line fitted on the training split. It was trained on all of
+    LIVE (:data:`TRAINED_ON`), so its predictions on LIVE images are flagged
+    ``trained_on_test``."""
+
+    name: str = "BRISQUE (published model)"
+    kind: str = "trained"
+    trained_on: tuple[str, ...] = TRAINED_ON
+    progress: bool = True
+
+    def scores(self, records: pd.DataFrame) -> np.ndarray:
+        return published_scores(records, progress=self.progress)

@@ -20,6 +20,7 @@ Every metric is "higher = better"; identical images give PSNR = inf, SSIM = MS-S
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -31,11 +32,13 @@ from tqdm.auto import tqdm
 
 from edgeiqa.baselines.cache import cache_key, cached_features
 from edgeiqa.data.images import read_rgb, rgb_to_luminance
+from edgeiqa.methods import ScoreMethod
 
 DATA_RANGE = 255.0
 FR_METRICS: tuple[str, ...] = ("psnr", "ssim", "ms_ssim")
 MSSSIM_DEFAULT_WIN = 11
 FR_VERSION = "fr-v1"
+PSNR_CAP_DB = 100.0  # an image identical to its reference has infinite PSNR; ranked as best
 
 
 def _pair(reference: np.ndarray, distorted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -145,3 +148,30 @@ def fr_table(records: pd.DataFrame, progress: bool = True) -> pd.DataFrame:
     for image, path, ref in tqdm(list(pairs), desc="FR metrics", disable=not progress):
         rows.append({"image": image, **fr_scores_of_files(path, ref)})
     return pd.DataFrame(rows, columns=["image", *FR_METRICS])
+
+
+@dataclass
+class FullReferenceMethod(ScoreMethod):
+    """One full-reference metric as a :class:`~edgeiqa.methods.Method`: its score of each
+    image against its reference, put on 0-100 by a line fitted on the training split.
+
+    Attributes:
+        name: the method's label (``PSNR``, ``SSIM``, ``MS-SSIM``).
+        metric: its column of :func:`fr_table` (one of :data:`FR_METRICS`).
+        progress: progress bars while scoring.
+    """
+
+    name: str = "PSNR"
+    metric: str = "psnr"
+    kind: str = "full-reference"
+    progress: bool = True
+
+    def scores(self, records: pd.DataFrame) -> np.ndarray:
+        table = fr_table(records, progress=self.progress).replace(np.inf, PSNR_CAP_DB)
+        return table[self.metric].to_numpy(dtype=float)
+
+
+def fr_methods(progress: bool = True) -> list[FullReferenceMethod]:
+    """PSNR, SSIM and MS-SSIM as methods, in that order."""
+    names = {"psnr": "PSNR", "ssim": "SSIM", "ms_ssim": "MS-SSIM"}
+    return [FullReferenceMethod(names[m], m, progress=progress) for m in FR_METRICS]

@@ -25,7 +25,7 @@ its covariance is taken as zero (the pristine covariance alone then sets the met
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,6 +36,7 @@ from tqdm.auto import tqdm
 from edgeiqa.baselines import nss
 from edgeiqa.baselines.cache import cached_features
 from edgeiqa.data.images import read_rgb, rgb_to_luminance
+from edgeiqa.methods import LinearMap, Method, Prediction, SkipSplit, SplitContext
 
 DEFAULT_PATCH_SIZE = 96
 SHARPNESS_THRESHOLD = 0.75
@@ -194,3 +195,46 @@ def choose_patch_size(records: pd.DataFrame, sizes: Sequence[int] = (96, 64, 48,
         if smallest >= 2 * size:
             return size
     raise ValueError(f"{records['dataset'].iloc[0]}: images too small for NIQE ({smallest}px)")
+
+
+def pristine_references(
+    train: pd.DataFrame, test_contents: Iterable[str], other_references: Iterable[str] = ()
+) -> list[str]:
+    """Pristine images NIQE may be fitted on for one split: the references of the training
+    records whose content has no image in the test split, plus ``other_references`` (other
+    datasets'), sorted and without duplicates."""
+    own = train.loc[~train["content"].astype(str).isin(set(test_contents)), "ref_path"]
+    paths = [p for p in own.astype(str) if p]
+    return sorted(set(paths) | {str(p) for p in other_references if str(p)})
+
+
+@dataclass
+class NIQEMethod(Method):
+    """NIQE as a :class:`~edgeiqa.methods.Method`: opinion-unaware, its pristine model fitted
+    per split on :func:`pristine_references` (no reference of a tested content); its distances
+    are put on 0-100 by a line fitted on the training split. A split that leaves no pristine
+    image is skipped.
+
+    Attributes:
+        patch_size: patch side (None: :func:`choose_patch_size` over each dataset's images).
+    """
+
+    name: str = "NIQE"
+    kind: str = "opinion-unaware"
+    patch_size: int | None = None
+
+    def prepare(self, records: pd.DataFrame) -> None:
+        self._patch = self.patch_size or choose_patch_size(records)
+
+    def fit(self, train: pd.DataFrame, context: SplitContext | None = None) -> None:
+        test_contents = context.test_contents if context is not None else ()
+        others = context.other_references if context is not None else ()
+        pristine = pristine_references(train, test_contents, others)
+        if not pristine:
+            raise SkipSplit  # every content is tested and no other dataset: nothing pristine
+        self.model = fit_niqe(pristine, getattr(self, "_patch", None) or DEFAULT_PATCH_SIZE)
+        raw = niqe_scores(self.model, train["image_path"].tolist())
+        self._map = LinearMap.fit(raw, train["quality"].to_numpy(float))
+
+    def predict(self, test: pd.DataFrame, context: SplitContext | None = None) -> Prediction:
+        return self._map(niqe_scores(self.model, test["image_path"].tolist()))

@@ -35,17 +35,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from edgeiqa.data.labelfiles import (
-    FileIndex,
-    Problems,
-    drop_duplicates,
-    find_label_file,
-    parse_scores,
-    read_csv,
-    require_columns,
-    resolve_images,
-)
-from edgeiqa.data.schema import QUALITY_CLASS_EDGES, finalise_records
+from edgeiqa.data.labelfiles import Problems, find_label_file, read_csv, require_columns
+from edgeiqa.data.official import finish_labels, label_path, load_records, score_rows
+from edgeiqa.data.schema import QUALITY_CLASS_EDGES
 from edgeiqa.errors import DataError
 
 LABEL_FILES = ("csiq.DMOS.xlsx", "csiq_dmos.csv")
@@ -82,6 +74,11 @@ FILE_NAMES: dict[str, tuple[str, str]] = {
 def normalise_type(name: object) -> str | None:
     """Normalised distortion name of a CSIQ type spelling, None when unknown."""
     return TYPE_ALIASES.get(re.sub(r"[\s_.\-]", "", str(name).lower()))
+
+
+def _to_quality(dmos: np.ndarray) -> np.ndarray:
+    """CSIQ DMOS (0-1, higher = worse) to quality 0-100: ``100 * (1 - DMOS)``."""
+    return np.clip(100.0 * (1.0 - dmos), 0.0, 100.0)
 
 
 def _ref_name(value: object) -> str:
@@ -209,22 +206,14 @@ def read_labels(path: str | Path, problems: list[str] | None = None) -> pd.DataF
         one row per image: ``image`` (``dst_imgs/awgn/1600.AWGN.1.png``), ``ref``, ``content``,
         ``distortion``, ``level``, ``raw_score`` (DMOS) [, ``dmos_std``].
     """
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{path}: label file missing")
+    path = label_path(path)
     report = Problems(problems)
     if path.suffix.lower() in (".xlsx", ".xlsm"):
-        df = _read_xlsx(path, report)
+        rows = _read_xlsx(path, report)
     else:
-        df = _read_csv(path, report)
-    df["raw_score"] = parse_scores(
-        list(df["raw"]), list(df["image"]), path, report, VALID, list(df["row"]), "DMOS"
-    )
-    df = df.loc[df["raw_score"].notna()].drop(columns=["raw", "row"])
-    # the raw-to-quality mapping lives here so label-only reads and load() agree
-    df["raw_scale"] = RAW_SCALE
-    df["quality"] = np.clip(100.0 * (1.0 - df["raw_score"].to_numpy(float)), 0.0, 100.0)
-    return drop_duplicates(df, path, report).reset_index(drop=True)
+        rows = _read_csv(path, report)
+    df = score_rows(rows, path, report, VALID, "DMOS")
+    return finish_labels(df, path, report, RAW_SCALE, _to_quality)
 
 
 def label_file(folder: str | Path) -> Path:
@@ -248,9 +237,4 @@ def load(
     Returns:
         the record table, 866 rows for the full release.
     """
-    folder = Path(folder)
-    path = label_file(folder)
-    report = Problems(problems)
-    labels = read_labels(path, problems=problems)
-    df = resolve_images(labels, FileIndex(folder), path, report)
-    return finalise_records(df.drop(columns="ref"), variant, class_edges)
+    return load_records(folder, LABEL_FILES, read_labels, variant, class_edges, problems)

@@ -27,16 +27,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from edgeiqa.data.labelfiles import (
-    FileIndex,
-    Problems,
-    drop_duplicates,
-    find_label_file,
-    parse_scores,
-    read_csv,
-    resolve_images,
-)
-from edgeiqa.data.schema import QUALITY_CLASS_EDGES, finalise_records
+from edgeiqa.data.labelfiles import Problems, find_label_file, read_csv
+from edgeiqa.data.official import finish_labels, label_path, load_records, score_rows
+from edgeiqa.data.schema import QUALITY_CLASS_EDGES
 from edgeiqa.errors import DataError
 
 TYPE_NAMES: dict[int, str] = {
@@ -76,6 +69,11 @@ NAME = re.compile(r"^i(?P<ref>\d{2})_(?P<type>\d{2})_(?P<level>\d{2})\.png$", re
 COLUMN_FORMS = {"dist_img": "dist_name", "ref_img": "ref_name", "dmos": "dmos", "var": "std"}
 
 
+def _to_quality(dmos: np.ndarray) -> np.ndarray:
+    """KADID-10k DMOS (1-5, higher = better) to quality 0-100: ``100 * (DMOS - 1) / 4``."""
+    return np.clip(100.0 * (dmos - 1.0) / 4.0, 0.0, 100.0)
+
+
 def read_labels(path: str | Path, problems: list[str] | None = None) -> pd.DataFrame:
     """The rated images listed by a KADID-10k label file, without touching any image.
 
@@ -87,9 +85,7 @@ def read_labels(path: str | Path, problems: list[str] | None = None) -> pd.DataF
         one row per image: ``image`` (``images/I01_01_01.png``), ``ref`` (``images/I01.png``),
         ``content``, ``distortion``, ``type_id``, ``level``, ``raw_score`` (DMOS), ``var``.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{path}: label file missing")
+    path = label_path(path)
     report = Problems(problems)
     table = read_csv(path)
     columns = {}
@@ -131,15 +127,8 @@ def read_labels(path: str | Path, problems: list[str] | None = None) -> pd.DataF
             }
         )
     cols = ["image", "ref", "content", "distortion", "type_id", "level", "raw", "var", "row"]
-    df = pd.DataFrame(out, columns=cols)
-    df["raw_score"] = parse_scores(
-        list(df["raw"]), list(df["image"]), path, report, VALID, list(df["row"]), "DMOS"
-    )
-    df = df.loc[df["raw_score"].notna()].drop(columns=["raw", "row"])
-    # the raw-to-quality mapping lives here so label-only reads and load() agree
-    df["raw_scale"] = RAW_SCALE
-    df["quality"] = np.clip(100.0 * (df["raw_score"].to_numpy(float) - 1.0) / 4.0, 0.0, 100.0)
-    return drop_duplicates(df, path, report).reset_index(drop=True)
+    df = score_rows(pd.DataFrame(out, columns=cols), path, report, VALID, "DMOS")
+    return finish_labels(df, path, report, RAW_SCALE, _to_quality)
 
 
 def label_file(folder: str | Path) -> Path:
@@ -163,9 +152,4 @@ def load(
     Returns:
         the record table, 10125 rows for the full release.
     """
-    folder = Path(folder)
-    path = label_file(folder)
-    report = Problems(problems)
-    labels = read_labels(path, problems=problems)
-    df = resolve_images(labels, FileIndex(folder), path, report)
-    return finalise_records(df.drop(columns="ref"), variant, class_edges)
+    return load_records(folder, LABEL_FILES, read_labels, variant, class_edges, problems)

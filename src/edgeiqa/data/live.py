@@ -32,16 +32,14 @@ import pandas as pd
 import scipy.io
 
 from edgeiqa.data.labelfiles import (
-    FileIndex,
     Problems,
-    drop_duplicates,
     find_label_file,
     parse_scores,
     read_csv,
     require_columns,
-    resolve_images,
 )
-from edgeiqa.data.schema import QUALITY_CLASS_EDGES, dmos100_to_quality, finalise_records
+from edgeiqa.data.official import finish_labels, load_records
+from edgeiqa.data.schema import QUALITY_CLASS_EDGES, dmos100_to_quality
 from edgeiqa.errors import DataError
 
 BLOCKS: tuple[tuple[str, int], ...] = (
@@ -218,10 +216,10 @@ def read_labels(
         df = _read_mat(path, Path(refnames) if refnames is not None else None, report)
     else:
         df = _read_csv(path, report)
-    # the raw-to-quality mapping lives here so label-only reads and load() agree
-    df["raw_scale"] = RAW_SCALE
-    df["quality"] = dmos100_to_quality(df["raw_score"])
-    return drop_duplicates(df, path, report).reset_index(drop=True)
+    # unlike the other releases, each LIVE form parses its own scores (official.score_rows does
+    # not fit): LIVE documents no range, the .mat has no line numbers, and CSV messages name
+    # the file's own paths (LIVE/jp2k/img2.bmp)
+    return finish_labels(df, path, report, RAW_SCALE, dmos100_to_quality)
 
 
 def label_file(folder: str | Path) -> Path:
@@ -255,9 +253,4 @@ def load(
     Returns:
         the record table (:mod:`edgeiqa.data.schema`), 779 rows for the full release.
     """
-    folder = Path(folder)
-    path = label_file(folder)
-    report = Problems(problems)
-    labels = read_labels(path, problems=problems)
-    df = resolve_images(labels, FileIndex(folder), path, report)
-    return finalise_records(df.drop(columns="ref"), variant, class_edges)
+    return load_records(folder, LABEL_FILES, read_labels, variant, class_edges, problems)

@@ -23,6 +23,7 @@ levels alternate direction, as in the release).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -30,17 +31,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from edgeiqa.data.labelfiles import (
-    FileIndex,
-    Problems,
-    drop_duplicates,
-    find_label_file,
-    parse_scores,
-    read_csv,
-    require_columns,
-    resolve_images,
-)
-from edgeiqa.data.schema import QUALITY_CLASS_EDGES, finalise_records
+from edgeiqa.data.labelfiles import Problems, find_label_file, read_csv, require_columns
+from edgeiqa.data.official import finish_labels, label_path, load_records, score_rows
+from edgeiqa.data.schema import QUALITY_CLASS_EDGES
 from edgeiqa.errors import DataError
 
 TYPE_NAMES: dict[int, str] = {
@@ -86,6 +79,11 @@ def _version(variant: str) -> dict[str, int]:
 
 def raw_scale(variant: str) -> str:
     return f"{variant.upper()} MOS (0-9, higher = better)"
+
+
+def _to_quality(mos: np.ndarray) -> np.ndarray:
+    """TID MOS (0-9, higher = better) to quality 0-100: ``100 * MOS / 9``."""
+    return np.clip(100.0 * mos / 9.0, 0.0, 100.0)
 
 
 def _read_txt(path: Path) -> tuple[list[str], list[str], list[int]]:
@@ -135,9 +133,7 @@ def read_labels(
         ``content`` (``I01``), ``distortion``, ``type_id``, ``level``, ``raw_score`` (MOS)
         [, ``mos_std``].
     """
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{path}: label file missing")
+    path = label_path(path)
     version = _version(variant)
     report = Problems(problems)
     std = None
@@ -182,22 +178,20 @@ def read_labels(
             }
         )
     columns = ["image", "ref", "content", "distortion", "type_id", "level", "raw", "mos_std", "row"]
-    df = pd.DataFrame(out, columns=columns)
-    df["raw_score"] = parse_scores(
-        list(df["raw"]), list(df["image"]), path, report, VALID, list(df["row"]), "MOS"
-    )
-    df = df.loc[df["raw_score"].notna()].drop(columns=["raw", "row"])
-    if df["mos_std"].isna().all():
+    df = score_rows(pd.DataFrame(out, columns=columns), path, report, VALID, "MOS")
+    if df["mos_std"].isna().all():  # no spread published (no mos_std.txt, no std column)
         df = df.drop(columns="mos_std")
-    # the raw-to-quality mapping lives here so label-only reads and load() agree
-    df["raw_scale"] = raw_scale(variant)
-    df["quality"] = np.clip(100.0 * df["raw_score"].to_numpy(float) / 9.0, 0.0, 100.0)
-    return drop_duplicates(df, path, report).reset_index(drop=True)
+    return finish_labels(df, path, report, raw_scale(variant), _to_quality)
+
+
+def _label_files(variant: str) -> tuple[str, str]:
+    """Names the label file of a TID folder goes by, in order of preference."""
+    return ("mos_with_names.txt", f"{variant}_mos.csv")
 
 
 def label_file(folder: str | Path, variant: str = "tid2013") -> Path:
     """``mos_with_names.txt`` of a TID folder, else ``<variant>_mos.csv``."""
-    return find_label_file(Path(folder), ("mos_with_names.txt", f"{variant}_mos.csv"))
+    return find_label_file(Path(folder), _label_files(variant))
 
 
 def load(
@@ -216,9 +210,5 @@ def load(
     Returns:
         the record table: 1700 rows for TID2008, 3000 for TID2013.
     """
-    folder = Path(folder)
-    path = label_file(folder, variant)
-    report = Problems(problems)
-    labels = read_labels(path, variant, problems=problems)
-    df = resolve_images(labels, FileIndex(folder), path, report)
-    return finalise_records(df.drop(columns="ref"), variant, class_edges)
+    read = functools.partial(read_labels, variant=variant)
+    return load_records(folder, _label_files(variant), read, variant, class_edges, problems)

@@ -8,8 +8,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from edgeiqa import paper as paper_lib
 from edgeiqa.data.schema import QUALITY_CLASS_NAMES
-from edgeiqa.experiments.classification import PAPER_REPORTED, confusion
+from edgeiqa.experiments.classification_tables import confusion
 from edgeiqa.reporting import dataset_label
 
 PROTOCOL_LABELS = {"content": "content-disjoint", "image": "image-level (paper)"}
@@ -99,7 +100,8 @@ def metric_bars(
     majority-class baseline and the paper's reported figure where it reports one.
 
     Args:
-        summary: :func:`edgeiqa.experiments.classification.summary_table` rows of one dataset.
+        summary: :func:`edgeiqa.experiments.classification_tables.summary_table` rows of one
+            dataset.
         metrics: metric names to draw, one panel each.
     Returns:
         the figure.
@@ -107,7 +109,7 @@ def metric_bars(
     dataset = str(summary["dataset"].iloc[0])
     methods = list(dict.fromkeys(summary["method"]))
     protocols = list(dict.fromkeys(summary["protocol"]))
-    paper = PAPER_REPORTED.set_index("method")
+    paper = paper_lib.CLASSIFICATION.set_index("architecture")
     fig, axes = plt.subplots(1, len(metrics), figsize=(1.6 * len(methods) * len(metrics) + 2, 3.8),
                              squeeze=False)  # fmt: skip
     width = 0.8 / len(protocols)
@@ -124,10 +126,10 @@ def metric_bars(
                 ax.scatter(x + (k - (len(protocols) - 1) / 2) * width, base, marker="_", s=300,
                            color="black", zorder=3,
                            label="majority-class rate" if k == 0 else None)  # fmt: skip
-        variants = summary.drop_duplicates("method").set_index("method").reindex(methods)["variant"]
-        for i, variant in enumerate(variants):
-            if variant in paper.index and metric in paper.columns:
-                ax.hlines(paper.loc[variant, metric], i - 0.45, i + 0.45, colors="red",
+        by_method = summary.drop_duplicates("method").set_index("method").reindex(methods)
+        for i, architecture in enumerate(by_method["architecture"]):
+            if architecture in paper.index and metric in paper.columns:
+                ax.hlines(paper.loc[architecture, metric], i - 0.45, i + 0.45, colors="red",
                           linestyles="--",
                           label="as reported by the paper (LIVE)" if i == 0 else None)  # fmt: skip
         ax.set_xticks(x, methods, rotation=20, ha="right", fontsize=8)
@@ -184,7 +186,7 @@ def accuracy_vs_patch_size(summary: pd.DataFrame, metric: str = "accuracy") -> p
         if metric == "accuracy":
             ax.axhline(sub["majority_baseline_mean"].mean(), color=colours(k), ls="-.", lw=0.8,
                        alpha=0.7, label=f"majority-class rate, {label}")  # fmt: skip
-    paper = PAPER_REPORTED.set_index("method")
+    paper = paper_lib.CLASSIFICATION.set_index("architecture")
     if metric in paper.columns:
         ax.axhline(paper.loc["CNN_1_Mvote", metric], color="red", ls="--",
                    label="CNN_1_Mvote as reported by the paper (LIVE)")  # fmt: skip

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from edgeiqa.experiments.comparison import TABLE3_COLUMNS, TABLE3_METRICS, display_name
+from edgeiqa.experiments.table3 import TABLE3_COLUMNS, TABLE3_METRICS, display_name
 from edgeiqa.reporting import dataset_label
 
 
@@ -18,7 +18,7 @@ def per_distortion_comparison(
     splits with inter-quartile range whiskers.
 
     Args:
-        summary: :func:`edgeiqa.experiments.comparison.summarise` output.
+        summary: :func:`edgeiqa.experiments.runner.summarise` output.
         dataset, protocol: the block to draw.
         metric: ``SROCC``, ``KROCC`` or ``PLCC``.
     Returns:
@@ -48,7 +48,7 @@ def per_distortion_comparison(
             yerr=np.nan_to_num(err),
             capsize=2,
             color=colours[i],
-            label=f"{display_name(method, dataset)} (n={n})",
+            label=f"{display_name(method, bool(rows['trained_on_test'].any()))} (n={n})",
         )
     ax.set_xticks(x, columns)
     ax.axhline(0, color="0.3", lw=0.8)

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -38,6 +38,7 @@ from tqdm.auto import tqdm
 from edgeiqa import train
 from edgeiqa.baselines.cache import cached_features
 from edgeiqa.data.images import read_luminance
+from edgeiqa.methods import Method, SplitContext
 
 PATCH_SIZE = 32
 LCN_WINDOW = 3
@@ -181,3 +182,28 @@ def predict_cnniqa(
         per_patch = train.predict(model, list(image_patches(path)), "regression", batch_size=512)
         scores.append(100.0 * float(np.mean(per_patch)))
     return np.asarray(scores)
+
+
+@dataclass
+class CNNIQAMethod(Method):
+    """CNNIQA retrained on each training split (seed ``config.seed + repeat``), as a
+    :class:`~edgeiqa.methods.Method`.
+
+    Attributes:
+        config: training settings.
+        max_repeats: retrained on repeats ``0 .. max_repeats - 1`` of each protocol only (the CPU
+            budget; 0: every repeat).
+    """
+
+    name: str = "CNNIQA (retrained)"
+    kind: str = "trained"
+    config: CNNIQAConfig = field(default_factory=CNNIQAConfig)
+    max_repeats: int = 0
+
+    def fit(self, train: pd.DataFrame, context: SplitContext | None = None) -> None:
+        repeat = context.repeat if context is not None else 0
+        config = replace(self.config, seed=self.config.seed + repeat)
+        self.model = fit_cnniqa(train, config).model
+
+    def predict(self, test: pd.DataFrame, context: SplitContext | None = None) -> np.ndarray:
+        return predict_cnniqa(self.model, test["image_path"].tolist())
