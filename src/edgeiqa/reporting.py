@@ -9,7 +9,7 @@ import pandas as pd
 
 DATASET_LABELS: dict[str, str] = {
     "synthetic": "synthetic (embedded; not LIVE)",
-    "live_subset": "LIVE subset (real LIVE R2 images, 4 contents)",
+    "live_subset": "LIVE subset (real LIVE R2 images)",
     "live": "LIVE Release 2 (official)",
     "csiq": "CSIQ (official)",
     "tid2008": "TID2008 (official)",

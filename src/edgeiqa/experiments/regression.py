@@ -64,6 +64,7 @@ from edgeiqa.edge_cnn import (
     train_regressor,
 )
 from edgeiqa.experiments import runner
+from edgeiqa.experiments.runner import PREDICTION_COLUMNS
 from edgeiqa.experiments.study import StudySettings, write_study_settings
 from edgeiqa.models import EdgeCNN
 from edgeiqa.reporting import save_table
@@ -74,20 +75,6 @@ DEFAULT_PROTOCOLS: dict[str, tuple[str, ...]] = {
     "live_subset": ("loco", "image"),
 }
 """Protocols per dataset; any other dataset gets ``("content", "image")``."""
-
-
-PREDICTION_COLUMNS: list[str] = [
-    "dataset",
-    "protocol",
-    "repeat",
-    "method",
-    "image",
-    "content",
-    "distortion",
-    "quality",
-    "predicted",
-]
-"""The prediction table handed to notebook 06 (API.md)."""
 
 
 @dataclass
