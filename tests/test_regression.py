@@ -303,3 +303,9 @@ def test_missing_or_broken_study_settings_are_one_line_errors(tmp_path):
     with pytest.raises(DataError, match="unreadable settings") as info:
         study_lib.read_study_settings(tmp_path)
     assert "\n" not in str(info.value)
+
+
+def test_study_settings_never_guess_the_synthetic_profile():
+    handed = study_lib.StudySettings(("synthetic",), None, False, edge_cnn.RegressionSettings())
+    with pytest.raises(DataError, match="no profile recorded"):
+        handed.load_records(progress=False)

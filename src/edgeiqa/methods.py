@@ -116,6 +116,12 @@ class Method:
         raise NotImplementedError(f"{type(self).__name__} defines no predict()")
 
 
+def unseen(records: pd.DataFrame, known: dict) -> pd.DataFrame:
+    """The records whose ``image_path`` is not yet a key of ``known`` (a per-image cache), so
+    a method's ``prepare`` computes each image once however often it is called."""
+    return records[~records["image_path"].astype(str).isin(known)]
+
+
 def check_method(method: object) -> Method:
     """``method`` if it has what the runner needs, else a one-line ``TypeError`` saying what is
     missing (a notebook cell's method fails here, not deep inside the runner)."""
@@ -186,13 +192,12 @@ class ScoreMethod(Method):
         raise NotImplementedError
 
     def prepare(self, records: pd.DataFrame) -> None:
-        values = self.scores(records)
-        self._scores.update(zip(records["image_path"].astype(str), values, strict=True))
+        new = unseen(records, self._scores)
+        if len(new):
+            self._scores.update(zip(new["image_path"].astype(str), self.scores(new), strict=True))
 
     def _raw(self, records: pd.DataFrame) -> np.ndarray:
-        missing = [p for p in records["image_path"].astype(str) if p not in self._scores]
-        if missing:
-            self.prepare(records[records["image_path"].astype(str).isin(missing)])
+        self.prepare(records)
         return np.array([self._scores[p] for p in records["image_path"].astype(str)], float)
 
     def fit(self, train: pd.DataFrame, context: SplitContext | None = None) -> None:

@@ -102,6 +102,13 @@ CLASSIFICATION_METRICS: tuple[str, ...] = (
 )
 """The classification figures the paper reports, in its order."""
 
+TABLE3_COLUMNS: list[str] = ["BLUR", "JPEG", "WN", "JP2K", "FF", "ALL"]
+"""The paper's Table 3 columns, in its order."""
+
+TABLE3_METRICS: dict[str, str] = {"SROCC": "srocc", "KROCC": "krocc", "PLCC": "plcc_logistic"}
+"""The paper's Table 3 metrics and the study's columns for them (PLCC after the 5-parameter
+logistic, as the field reports it)."""
+
 PEERS: pd.DataFrame = pd.DataFrame(
     {
         "method": ["DeepQA", "BLIINDS", "CURVELET", "M1", "SSIM", "BRISQUE", "OG-IQA"],

@@ -31,7 +31,7 @@ from tqdm.auto import tqdm
 from edgeiqa.baselines import nss
 from edgeiqa.baselines.cache import cached_features
 from edgeiqa.data.images import read_rgb, rgb_to_luminance
-from edgeiqa.methods import Method, SplitContext
+from edgeiqa.methods import Method, SplitContext, unseen
 
 N_FEATURES = 36
 FEATURE_VERSION = "brisque-v1"
@@ -174,14 +174,14 @@ class BrisqueSVR(Method):
     _features: dict = field(default_factory=dict, init=False, repr=False)
 
     def prepare(self, records: pd.DataFrame) -> None:
-        x = feature_matrix(records, progress=self.progress)
-        self._features.update(zip(records["image_path"].astype(str), x, strict=True))
+        new = unseen(records, self._features)
+        if len(new):
+            x = feature_matrix(new, progress=self.progress)
+            self._features.update(zip(new["image_path"].astype(str), x, strict=True))
 
     def _x(self, records: pd.DataFrame) -> np.ndarray:
-        paths = records["image_path"].astype(str)
-        if not set(paths) <= set(self._features):
-            self.prepare(records)
-        return np.vstack([self._features[p] for p in paths])
+        self.prepare(records)
+        return np.vstack([self._features[p] for p in records["image_path"].astype(str)])
 
     def fit(self, train: pd.DataFrame, context: SplitContext | None = None) -> None:
         self._search = fit_svr(

@@ -20,7 +20,7 @@ Every metric is "higher = better"; identical images give PSNR = inf, SSIM = MS-S
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -32,7 +32,7 @@ from tqdm.auto import tqdm
 
 from edgeiqa.baselines.cache import cache_key, cached_features
 from edgeiqa.data.images import read_rgb, rgb_to_luminance
-from edgeiqa.methods import ScoreMethod
+from edgeiqa.methods import ScoreMethod, unseen
 
 DATA_RANGE = 255.0
 FR_METRICS: tuple[str, ...] = ("psnr", "ssim", "ms_ssim")
@@ -159,19 +159,28 @@ class FullReferenceMethod(ScoreMethod):
         name: the method's label (``PSNR``, ``SSIM``, ``MS-SSIM``).
         metric: its column of :func:`fr_table` (one of :data:`FR_METRICS`).
         progress: progress bars while scoring.
+        shared: per-image rows of :func:`fr_table`, shared by the methods of :func:`fr_methods`
+            so that one pass over the images serves all three metrics.
     """
 
     name: str = "PSNR"
     metric: str = "psnr"
     kind: str = "full-reference"
     progress: bool = True
+    shared: dict = field(default_factory=dict, repr=False)
 
     def scores(self, records: pd.DataFrame) -> np.ndarray:
-        table = fr_table(records, progress=self.progress).replace(np.inf, PSNR_CAP_DB)
-        return table[self.metric].to_numpy(dtype=float)
+        new = unseen(records, self.shared)
+        if len(new):
+            table = fr_table(new, progress=self.progress).replace(np.inf, PSNR_CAP_DB)
+            rows = table.to_dict("records")
+            self.shared.update(zip(new["image_path"].astype(str), rows, strict=True))
+        paths = records["image_path"].astype(str)
+        return np.array([self.shared[p][self.metric] for p in paths], dtype=float)
 
 
 def fr_methods(progress: bool = True) -> list[FullReferenceMethod]:
     """PSNR, SSIM and MS-SSIM as methods, in that order."""
     names = {"psnr": "PSNR", "ssim": "SSIM", "ms_ssim": "MS-SSIM"}
-    return [FullReferenceMethod(names[m], m, progress=progress) for m in FR_METRICS]
+    shared: dict = {}
+    return [FullReferenceMethod(names[m], m, progress=progress, shared=shared) for m in FR_METRICS]

@@ -222,6 +222,7 @@ class NIQEMethod(Method):
     name: str = "NIQE"
     kind: str = "opinion-unaware"
     patch_size: int | None = None
+    _patch: int = DEFAULT_PATCH_SIZE
 
     def prepare(self, records: pd.DataFrame) -> None:
         self._patch = self.patch_size or choose_patch_size(records)
@@ -232,7 +233,7 @@ class NIQEMethod(Method):
         pristine = pristine_references(train, test_contents, others)
         if not pristine:
             raise SkipSplit  # every content is tested and no other dataset: nothing pristine
-        self.model = fit_niqe(pristine, getattr(self, "_patch", None) or DEFAULT_PATCH_SIZE)
+        self.model = fit_niqe(pristine, self._patch)
         raw = niqe_scores(self.model, train["image_path"].tolist())
         self._map = LinearMap.fit(raw, train["quality"].to_numpy(float))
 

@@ -21,6 +21,7 @@ from edgeiqa import metrics as metrics_lib
 from edgeiqa.data.schema import DISTORTION_LABELS
 from edgeiqa.experiments import significance
 from edgeiqa.methods import Method, Prediction, SkipSplit, SplitContext, as_prediction, check_method
+from edgeiqa.paper import TABLE3_METRICS
 from edgeiqa.reporting import dataset_label
 from edgeiqa.splits import Split
 
@@ -95,6 +96,7 @@ def predict_splits(
     methods = [check_method(m) for m in methods]
     for method in methods:
         method.prepare(records)
+    # the test dataset: the only one, or the second of a cross-dataset table (train first)
     dataset = str(records["dataset"].iloc[-1])
     frames = []
     for split in tqdm(splits, desc=desc or f"methods on {dataset}", disable=not progress):
@@ -176,10 +178,6 @@ def per_split_metrics(predictions: pd.DataFrame) -> pd.DataFrame:
             table.insert(i, col, key[i])
         frames.append(table)
     return pd.concat(frames, ignore_index=True)
-
-
-TABLE3_METRICS: dict[str, str] = {"SROCC": "srocc", "KROCC": "krocc", "PLCC": "plcc_logistic"}
-"""The paper's Table 3 metrics and their columns (PLCC after the 5-parameter logistic)."""
 
 
 def summarise(per_split: pd.DataFrame, predictions: pd.DataFrame | None = None) -> pd.DataFrame:

@@ -18,9 +18,7 @@ import pandas as pd
 
 from edgeiqa.data.schema import DISTORTION_LABELS
 from edgeiqa.metrics import srocc_rows
-
-TABLE3_COLUMNS: list[str] = ["BLUR", "JPEG", "WN", "JP2K", "FF", "ALL"]
-"""The paper's Table 3 columns, in its order."""
+from edgeiqa.paper import TABLE3_COLUMNS
 
 
 def paired_bootstrap(

@@ -63,10 +63,19 @@ class StudySettings:
         return self.regression.seed
 
     def load_records(self, progress: bool = True) -> dict[str, pd.DataFrame]:
-        """The record tables notebook 05 ran on (same datasets, profile, seed and data root)."""
+        """The record tables notebook 05 ran on (same datasets, profile, seed and data root).
+
+        Raises:
+            DataError: the synthetic set is among them but no profile was recorded to size it.
+        """
+        if "synthetic" in self.datasets and not self.profile:
+            raise DataError(
+                f"{SETTINGS_FILE}: no profile recorded for the synthetic set; rerun notebook "
+                "05_regression with a profile"
+            )
         return load_study_datasets(
             list(self.datasets),
-            self.profile or "quick",
+            self.profile or "",
             seed=self.seed,
             data_root=self.data_root,
             include_official=False,

@@ -13,8 +13,7 @@ import pandas as pd
 from edgeiqa import metrics as metrics_lib
 from edgeiqa import paper
 from edgeiqa.data.schema import DISTORTION_LABELS
-from edgeiqa.experiments.runner import TABLE3_METRICS
-from edgeiqa.experiments.significance import TABLE3_COLUMNS
+from edgeiqa.paper import TABLE3_COLUMNS, TABLE3_METRICS
 from edgeiqa.reporting import dataset_label
 
 __all__ = ["TABLE3_COLUMNS", "TABLE3_METRICS"]
@@ -76,32 +75,11 @@ def display_name(method: str, trained_on_test: bool) -> str:
 def table3_long(summary: pd.DataFrame) -> pd.DataFrame:
     """Numeric Table 3 (computed here) in long form for the CSV: ``dataset, source, protocol,
     method, metric, column, median, q25, q75, n_splits``."""
+    keys = ["dataset", "source", "protocol", "method", "column", "n_splits"]
     rows = []
     for label, metric in TABLE3_METRICS.items():
-        part = summary[
-            [
-                "dataset",
-                "source",
-                "protocol",
-                "method",
-                "column",
-                "n_splits",
-                f"{metric}_median",
-                f"{metric}_q25",
-                f"{metric}_q75",
-            ]
-        ].copy()
-        part.columns = [
-            "dataset",
-            "source",
-            "protocol",
-            "method",
-            "column",
-            "n_splits",
-            "median",
-            "q25",
-            "q75",
-        ]
+        stats = {f"{metric}_{s}": s for s in ("median", "q25", "q75")}
+        part = summary[keys + list(stats)].rename(columns=stats)
         part.insert(4, "metric", label)
         rows.append(part)
     return pd.concat(rows, ignore_index=True)
