@@ -35,10 +35,11 @@ PACKAGE_DIRS := $(shell find src/edgeiqa -name __pycache__ -prune -o -type d -pr
 .DELETE_ON_ERROR:
 
 venv: $(STAMP)
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt requirements-models.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -r requirements-models.txt
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
 

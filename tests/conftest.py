@@ -23,6 +23,16 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
+@pytest.fixture(scope="session")
+def calibration() -> Path:
+    """``../shared/calibration`` (TID2013 pairs with official metric values); tests that need it
+    are skipped, with the reason, where it is absent."""
+    path = (REPO.parent / "shared" / "calibration").resolve()
+    if not (path / "tid2013" / "official_values.csv").is_file():
+        pytest.skip(f"{path} is absent: no calibration values of the reference implementations")
+    return path
+
+
 @pytest.fixture(autouse=True)
 def _isolated_results(tmp_path_factory, monkeypatch):
     """No test writes into the committed results/: point EDGEIQA_RESULTS at a temp folder."""

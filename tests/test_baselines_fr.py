@@ -54,7 +54,7 @@ def test_msssim_window_shrinks_only_for_small_images():
 
 
 def test_shape_mismatch_is_an_error():
-    with pytest.raises(ValueError, match="equal 2-D shapes"):
+    with pytest.raises(ValueError, match="equal 2-D grey or H x W x 3 RGB shapes"):
         fr.psnr(np.zeros((10, 10)), np.zeros((10, 11)))
 
 
@@ -82,3 +82,29 @@ def test_fr_table_on_files(tmp_path, monkeypatch):
     missing = records.assign(ref_path="")
     with pytest.raises(ValueError, match="no reference"):
         fr.fr_table(missing, progress=False)
+
+
+def test_psnr_on_rgb_reads_the_colour_error_that_luma_hides():
+    ref = np.repeat(_texture((64, 80))[..., None], 3, axis=2)
+    shifted = ref.copy()
+    shifted[..., 0] += 20.0  # red up, blue down by the amount that keeps luma nearly fixed
+    shifted[..., 2] -= 20.0 * 0.299 / 0.114
+    luma = np.array([0.299, 0.587, 0.114])
+    assert fr.psnr(ref, shifted) < 30.0
+    assert fr.psnr(ref @ luma, shifted @ luma) > 60.0
+
+
+def test_full_reference_metrics_agree_with_the_reference_implementations(calibration):
+    from edgeiqa.baselines.calibration import calibrate
+
+    def scorer(metric):
+        return lambda distorted, reference: fr.score_files(metric, distorted, reference)
+
+    table = calibrate({m: scorer(m) for m in fr.FR_METRICS}, calibration)
+    assert len(table) == 2 * len(fr.FR_METRICS)
+    failed = table.loc[~table["agrees"], ["metric", "image", "ours", "official", "allowed"]]
+    assert failed.empty, failed.to_string()
+    # the downsampled SSIM is a different convention: it misses the full-size reference value
+    i03 = table[(table["metric"] == "ssim") & (table["image"] == "I03")].iloc[0]
+    downsampled = fr.score_files("ssim_downsampled", i03["distorted_path"], i03["reference_path"])
+    assert abs(downsampled - i03["official"]) > i03["allowed"]

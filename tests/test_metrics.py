@@ -155,7 +155,9 @@ def test_correlation_table_per_distortion_and_all():
     sub = df[df["distortion"] == "jpeg"]
     assert jpeg["srocc"] == pytest.approx(stats.spearmanr(sub["quality"], sub["predicted"])[0])
     wn = table.set_index("distortion").loc["wn"]
-    assert np.isnan(wn["srocc"]) and wn["logistic_fit"] == "constant"
+    assert np.isnan(wn["srocc"]) and np.isnan(wn["plcc_logistic"])
+    # one mapping for the whole split (VQEG), so every row names the same fit
+    assert set(table["logistic_fit"]) == {"logistic5"}
     assert table.set_index("distortion").loc["ALL", "n"] == n
 
 
@@ -173,3 +175,27 @@ def test_aggregate_repeats_median_and_iqr():
     assert out.loc["content", "srocc_q75"] == pytest.approx(0.325)
     assert out.loc["image", "srocc_median"] == pytest.approx(0.9)
     assert out.loc["image", "n_splits"] == 2 and out.loc["image", "n_defined"] == 1
+
+
+def test_per_type_plcc_uses_one_mapping_fitted_on_the_whole_split():
+    # Two types of five images each. Within "a" the predictions follow a curve that a logistic
+    # fitted to those five points alone would straighten (per-type PLCC 1.000); fitted once on
+    # all ten points (VQEG), the curve stays visible in the per-type figure.
+    quality = np.array([10, 20, 30, 40, 50, 10, 20, 30, 40, 50], dtype=float)
+    predicted = np.array([10, 11, 14, 25, 50, 12, 22, 29, 41, 48], dtype=float)
+    df = pd.DataFrame(
+        {"quality": quality, "predicted": predicted, "distortion": ["a"] * 5 + ["b"] * 5}
+    )
+    table = metrics.correlation_table(df).set_index("distortion")
+    mapping = metrics.fit_logistic(predicted, quality)
+    for name, rows in (("a", slice(0, 5)), ("b", slice(5, 10)), ("ALL", slice(0, 10))):
+        mapped = mapping(predicted[rows])
+        assert table.loc[name, "plcc_logistic"] == pytest.approx(
+            metrics.plcc(quality[rows], mapped)
+        )
+        assert table.loc[name, "rmse_logistic"] == pytest.approx(
+            metrics.rmse(quality[rows], mapped)
+        )
+    alone = metrics.all_metrics(quality[:5], predicted[:5])  # the convention we do not use
+    assert alone["plcc_logistic"] > 0.995
+    assert table.loc["a", "plcc_logistic"] < alone["plcc_logistic"] - 0.01

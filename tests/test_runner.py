@@ -128,9 +128,24 @@ def test_linear_map_is_monotone_and_flags_constant_scores():
     assert flat.quality[0] == 20.0 and flat.mapping.startswith("constant")
 
 
-def test_cross_dataset_keeps_each_datasets_contents_apart():
-    a = records(3, 4)
-    b = records(3, 4).assign(dataset="other")  # same content names in another dataset
+def _with_files(table: pd.DataFrame, folder, offset: int) -> pd.DataFrame:
+    """``table`` with a distinct small image written for each record."""
+    from PIL import Image
+
+    table = table.copy()
+    paths = []
+    for i in range(len(table)):
+        path = folder / f"{offset + i}.png"
+        Image.fromarray(np.full((8, 8, 3), offset + i, dtype=np.uint8)).save(path)
+        paths.append(str(path))
+    table["image_path"] = paths
+    return table
+
+
+def test_cross_dataset_keeps_each_datasets_contents_apart(tmp_path):
+    a = _with_files(records(3, 4), tmp_path, 0)
+    # same content names in another dataset
+    b = _with_files(records(3, 4).assign(dataset="other"), tmp_path, 100)
     seen = {}
 
     class Spy(Constant):
@@ -145,3 +160,39 @@ def test_cross_dataset_keeps_each_datasets_contents_apart():
     assert not seen["train"] & seen["test"]  # prefixed per dataset, so they cannot collide
     assert set(out["content"]) == set(b["content"])  # reported under their own names
     assert set(out["protocol"]) == {"cross: toy -> other"}
+    (tmp_path / "copy").mkdir()
+    same_pixels = _with_files(records(1, 2).assign(dataset="copy"), tmp_path / "copy", 0)
+    with pytest.raises(ValueError, match="2 test image.*pixel-identical"):
+        runner.cross_dataset_predictions(a, same_pixels, [Spy()])
+
+
+def test_a_live_image_loaded_under_another_name_is_flagged_as_seen(shared_data, tmp_path):
+    """A model trained on LIVE has seen every LIVE image, whatever folder it is read from."""
+    import shutil
+
+    from edgeiqa.data.registry import load_dataset
+
+    live = load_dataset("live_subset", shared_data).head(4).reset_index(drop=True)
+    copied = live.copy()
+    copied["dataset"] = "my_photos"
+    copied["image"] = [f"photo{i}.png" for i in range(len(copied))]
+    copied["image_path"] = [str(tmp_path / name) for name in copied["image"]]
+    for src, dst in zip(live["image_path"], copied["image_path"], strict=True):
+        shutil.copyfile(src, dst)
+    # one image of the user's own, not from LIVE: the pixels of a LIVE image, altered
+    from PIL import Image
+
+    own = np.asarray(Image.open(copied["image_path"].iloc[-1])).copy()
+    own[0, 0] = 255 - own[0, 0]
+    Image.fromarray(own).save(copied["image_path"].iloc[-1])
+    copied["content"] = "mine"
+
+    class TrainedOnLive(Constant):
+        name, trained_on = "published on LIVE", ("live", "live_subset")
+
+    split = splits_lib.Split("cross", 0, np.arange(len(live)), np.arange(len(live), 2 * len(live)))
+    both = pd.concat([live, copied], ignore_index=True)
+    out = runner.predict_splits(both, [split], [TrainedOnLive(), Constant()])
+    flagged = out.set_index(["method", "image"])["trained_on_test"]
+    assert list(flagged["published on LIVE"]) == [True, True, True, False]
+    assert not flagged["training mean"].any()  # trained here only: nothing seen before

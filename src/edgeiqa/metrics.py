@@ -13,6 +13,10 @@
   as the field does, with bounds that keep it monotonic (increasing by default: predictions
   and scores are both quality); :func:`fit_logistic` documents the bounds, initial values and
   fallbacks.
+- VQEG's reporting convention: the mapping is fitted **once** per method and test split, on all
+  of its test predictions, and per-type PLCC and RMSE are computed on those mapped predictions.
+  Fitting five parameters to each type's handful of points would make nearly every method read
+  PLCC 1.000 per type, so :func:`correlation_table` never does that.
 - :func:`correlation_table` gives all of them per distortion type and for ALL types pooled,
   :func:`bootstrap_ci` a percentile bootstrap interval (paired resampling of test images), and
   :func:`aggregate_repeats` the median and inter-quartile range over repeated splits.
@@ -255,7 +259,10 @@ def _linear_fit(
 
 
 def all_metrics(
-    y_true: ArrayLike, y_pred: ArrayLike, increasing: bool | None = True
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    increasing: bool | None = True,
+    mapping: LogisticFit | None = None,
 ) -> dict[str, float | str | int]:
     """Every metric of :data:`METRICS` for one set of predictions, plus the mapping used.
 
@@ -265,6 +272,8 @@ def all_metrics(
         increasing: direction of the logistic mapping (:func:`fit_logistic`). True (default):
             predictions and scores both grow with quality, so an anti-correlated model is not
             rescued by a decreasing mapping; None: direction from the data.
+        mapping: a mapping already fitted on a larger set (VQEG: all test predictions of the
+            split) to apply here; None fits one on these points.
     Returns:
         Dict with ``n``, each metric of :data:`METRICS` (NaN where undefined, e.g. fewer than 2
         points or a constant side) and ``logistic_fit`` (the :class:`LogisticFit` method).
@@ -276,7 +285,8 @@ def all_metrics(
         out["rmse"] = rmse(t, p)
         out["logistic_fit"] = "none"
         return out
-    mapping = fit_logistic(p, t, increasing=increasing)
+    if mapping is None:
+        mapping = fit_logistic(p, t, increasing=increasing)
     mapped = mapping(p)
     out.update(
         srocc=srocc(t, p),
@@ -357,6 +367,10 @@ def correlation_table(
 ) -> pd.DataFrame:
     """Metrics per value of ``by`` (e.g. each distortion type) and for all rows pooled.
 
+    The logistic mapping is fitted once, on all rows (one method's predictions on one test
+    split), and applied to every group: per-type ``plcc_logistic``/``rmse_logistic`` are on
+    those mapped predictions (VQEG's convention; see the module docstring).
+
     Args:
         df: one row per test image with columns ``true_col``, ``pred_col`` and ``by``.
         true_col: human scores column.
@@ -377,10 +391,14 @@ def correlation_table(
     if df.empty:
         raise ValueError("correlation_table: no rows")
     groups = [(str(k), g) for k, g in df.groupby(by, sort=True)] + [(all_label, df)]
+    mapping = None
+    if len(df) >= 2:
+        t, p = _pair(df[true_col], df[pred_col], min_points=1)
+        mapping = fit_logistic(p, t, increasing=increasing)
     rows = []
     for name, group in groups:
         row: dict[str, object] = {by: name}
-        row.update(all_metrics(group[true_col], group[pred_col], increasing))
+        row.update(all_metrics(group[true_col], group[pred_col], increasing, mapping))
         if n_boot:
             if len(group) >= 2:
                 low, high = bootstrap_ci(

@@ -1,18 +1,27 @@
 """Full-reference baselines: PSNR, SSIM and MS-SSIM. They need the pristine reference and no
 training, so they bound what a no-reference method can be expected to reach.
 
-- PSNR: on the BT.601 luminance, 8-bit range (scikit-image ``peak_signal_noise_ratio``).
+Conventions, by default those of the reference implementations (so our values agree with their
+official outputs on the TID2013 calibration pairs; see :mod:`edgeiqa.baselines.calibration` and
+``tests/test_baselines_fr.py``):
+
+- PSNR: on the RGB image, 0-255, mean squared error over all pixels and channels
+  (scikit-image ``peak_signal_noise_ratio``). On luma it would read far higher on colour
+  distortions that barely change luminance (TID2013 I04: 56 dB on luma, 21 dB on RGB).
 - SSIM: Wang, Bovik, Sheikh and Simoncelli (2004), "Image Quality Assessment: From Error
   Visibility to Structural Similarity", IEEE TIP 13(4). scikit-image's ``structural_similarity``
   with the paper's settings (11x11 Gaussian window, sigma 1.5, K1 0.01, K2 0.03, population
-  covariances) on the luminance, after the authors' recommended pre-scaling: average-filter and
-  subsample by ``f = max(1, round(min(H, W) / 256))`` (their ``ssim.m``), so 768x512 LIVE images
-  are scored at 384x256.
+  covariances) on the grey image (MATLAB ``rgb2gray``, :func:`~edgeiqa.data.images.rgb_to_grey`)
+  at full size, as ``ssim_index.m`` computes it. The authors' later ``ssim.m`` first
+  average-filters and subsamples by ``f = max(1, round(min(H, W) / 256))``; that variant is
+  ``ssim(..., downsample=True)`` (and ``ssim_downsampled`` in the scoring command), not the
+  default, because the published calibration values are without it.
 - MS-SSIM: Wang, Simoncelli and Bovik (2003), "Multi-scale structural similarity for image
   quality assessment", Asilomar; the ``pytorch-msssim`` package with its defaults (5 scales,
-  11-tap Gaussian window, the paper's weights). That implementation needs a shorter side above
-  ``(win - 1) * 16`` = 160 pixels; for smaller images (the quick synthetic set) the window is
-  shrunk to the largest odd size that fits, which is recorded by :func:`msssim_window`.
+  11-tap Gaussian window, the paper's weights) on the grey image. That implementation needs a
+  shorter side above ``(win - 1) * 16`` = 160 pixels; for smaller images (the quick synthetic set)
+  the window is shrunk to the largest odd size that fits, which is recorded by
+  :func:`msssim_window`.
 
 Every metric is "higher = better"; identical images give PSNR = inf, SSIM = MS-SSIM = 1.
 """
@@ -31,30 +40,39 @@ from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 from tqdm.auto import tqdm
 
 from edgeiqa.baselines.cache import cache_key, cached_features
-from edgeiqa.data.images import read_rgb, rgb_to_luminance
+from edgeiqa.data.images import read_rgb, rgb_to_grey
 from edgeiqa.methods import ScoreMethod, unseen
 
 DATA_RANGE = 255.0
 FR_METRICS: tuple[str, ...] = ("psnr", "ssim", "ms_ssim")
 MSSSIM_DEFAULT_WIN = 11
-FR_VERSION = "fr-v1"
+FR_VERSION = (
+    "fr-v2"  # v2: PSNR on RGB, SSIM and MS-SSIM on the MATLAB grey image, SSIM at full size
+)
 PSNR_CAP_DB = 100.0  # an image identical to its reference has infinite PSNR; ranked as best
 
 
-def _pair(reference: np.ndarray, distorted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _pair(
+    reference: np.ndarray, distorted: np.ndarray, colour: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """The two images as float64, checked to have equal shapes (2-D grey, or H x W x 3 when
+    ``colour``)."""
     ref = np.asarray(reference, dtype=np.float64)
     dist = np.asarray(distorted, dtype=np.float64)
-    if ref.shape != dist.shape or ref.ndim != 2:
+    ndims = (2, 3) if colour else (2,)
+    if ref.shape != dist.shape or ref.ndim not in ndims:
+        kind = "2-D grey or H x W x 3 RGB" if colour else "2-D grey"
         raise ValueError(
-            f"reference and distorted luminance must be equal 2-D shapes, got {ref.shape} "
+            f"reference and distorted images must be equal {kind} shapes, got {ref.shape} "
             f"and {dist.shape}"
         )
     return ref, dist
 
 
 def psnr(reference: np.ndarray, distorted: np.ndarray) -> float:
-    """PSNR in dB of two luminance images on 0-255 (inf when identical)."""
-    ref, dist = _pair(reference, distorted)
+    """PSNR in dB of two images on 0-255, RGB (``H x W x 3``, the default convention) or grey
+    (2-D); inf when identical."""
+    ref, dist = _pair(reference, distorted, colour=True)
     if np.array_equal(ref, dist):
         return float("inf")
     return float(peak_signal_noise_ratio(ref, dist, data_range=DATA_RANGE))
@@ -72,12 +90,13 @@ def ssim_downsample(image: np.ndarray) -> np.ndarray:
     return smoothed[::f, ::f]
 
 
-def ssim(reference: np.ndarray, distorted: np.ndarray, downsample: bool = True) -> float:
-    """SSIM of two luminance images on 0-255 with Wang et al.'s (2004) settings.
+def ssim(reference: np.ndarray, distorted: np.ndarray, downsample: bool = False) -> float:
+    """SSIM of two grey images on 0-255 with Wang et al.'s (2004) settings.
 
     Args:
-        reference, distorted: equal-shape 2-D luminance on 0-255.
-        downsample: apply :func:`ssim_downsample` first (the authors' recommendation).
+        reference, distorted: equal-shape 2-D grey images on 0-255.
+        downsample: apply :func:`ssim_downsample` first (``ssim.m``'s pre-scaling; off by
+            default, as in the reference values).
     Returns:
         Mean SSIM (1 for identical images).
     """
@@ -111,7 +130,7 @@ def msssim_window(shape: tuple[int, ...]) -> int:
 
 
 def ms_ssim(reference: np.ndarray, distorted: np.ndarray) -> float:
-    """MS-SSIM (5 scales) of two luminance images on 0-255 (1 for identical images)."""
+    """MS-SSIM (5 scales) of two grey images on 0-255 (1 for identical images)."""
     ref, dist = _pair(reference, distorted)
     x = torch.from_numpy(ref).to(torch.float64)[None, None]
     y = torch.from_numpy(dist).to(torch.float64)[None, None]
@@ -122,17 +141,36 @@ def fr_scores_of_files(image_path: str | os.PathLike, ref_path: str | os.PathLik
     """PSNR, SSIM and MS-SSIM of an image file against its reference file (cached)."""
 
     def compute() -> np.ndarray:
-        dist = rgb_to_luminance(read_rgb(image_path)).astype(np.float64) * 255.0
-        ref = rgb_to_luminance(read_rgb(ref_path)).astype(np.float64) * 255.0
+        dist, ref = read_rgb(image_path), read_rgb(ref_path)
         if ref.shape != dist.shape:
             raise ValueError(
-                f"{image_path}: size {dist.shape} differs from its reference {ref.shape}"
+                f"{image_path}: size {dist.shape[:2]} differs from its reference {ref.shape[:2]}"
             )
-        return np.array([psnr(ref, dist), ssim(ref, dist), ms_ssim(ref, dist)])
+        grey_ref, grey_dist = rgb_to_grey(ref), rgb_to_grey(dist)
+        return np.array([psnr(ref, dist), ssim(grey_ref, grey_dist), ms_ssim(grey_ref, grey_dist)])
 
     ref_id = cache_key(ref_path, "reference")
     values = cached_features("fr", image_path, f"{FR_VERSION}|{ref_id}", compute)
     return dict(zip(FR_METRICS, (float(v) for v in values), strict=True))
+
+
+def score_files(metric: str, image_path: str | os.PathLike, ref_path: str | os.PathLike) -> float:
+    """One full-reference metric of an image file against its reference file.
+
+    Args:
+        metric: one of :data:`FR_METRICS`, or ``ssim_downsampled`` (SSIM after ``ssim.m``'s
+            pre-scaling).
+    """
+    if metric in FR_METRICS:
+        return fr_scores_of_files(image_path, ref_path)[metric]
+    if metric == "ssim_downsampled":
+        dist, ref = rgb_to_grey(read_rgb(image_path)), rgb_to_grey(read_rgb(ref_path))
+        if ref.shape != dist.shape:
+            raise ValueError(
+                f"{image_path}: size {dist.shape} differs from its reference {ref.shape}"
+            )
+        return ssim(ref, dist, downsample=True)
+    raise ValueError(f"unknown full-reference metric {metric!r}; choose from {FR_METRICS}")
 
 
 def fr_table(records: pd.DataFrame, progress: bool = True) -> pd.DataFrame:

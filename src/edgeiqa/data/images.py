@@ -4,7 +4,9 @@ Conversions (documented so that results do not depend on a file's storage mode):
 - grayscale (``L``, ``1``) images are replicated to three equal channels;
 - ``RGBA``/``LA``/palette-with-transparency images are composited over white, then alpha dropped;
 - 16-bit images (``I;16``, ``I``) are rescaled to 8 bits by their nominal range (x / 257);
-- luminance is ITU-R BT.601 luma (Pillow's ``L`` conversion) on the 8-bit RGB image.
+- luminance is ITU-R BT.601 luma (Pillow's ``L`` conversion) on the 8-bit RGB image;
+- the baselines' reference implementations (MATLAB) use ``rgb2gray`` instead, whose weights differ
+  in the fourth decimal and whose uint8 output is rounded: :func:`rgb_to_grey` reproduces it.
 Anything Pillow cannot decode, or a truncated file, raises :class:`DataError` naming the file.
 """
 
@@ -52,6 +54,20 @@ def rgb_to_luminance(rgb: np.ndarray) -> np.ndarray:
     """BT.601 luma of an 8-bit RGB array as float32 on 0-1."""
     rgb = np.asarray(rgb, dtype=np.float32)
     return (rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114) / 255.0
+
+
+# MATLAB's rgb2gray weights: the first row of inv([1 .956 .621; 1 -.272 -.647; 1 -1.106 1.703])
+MATLAB_GREY_WEIGHTS = np.array([0.298936021293775, 0.587043074451121, 0.114020904255103])
+
+
+def rgb_to_grey(rgb: np.ndarray) -> np.ndarray:
+    """MATLAB's ``rgb2gray`` of an 8-bit RGB array: float64 on 0-255, rounded to integers as
+    MATLAB rounds its uint8 output (the convention of the SSIM, MS-SSIM, BRISQUE and NIQE
+    reference implementations). A 2-D array is taken as already grey."""
+    rgb = np.asarray(rgb)
+    if rgb.ndim == 2:
+        return rgb.astype(np.float64)
+    return np.round(rgb.astype(np.float64) @ MATLAB_GREY_WEIGHTS)
 
 
 def read_luminance(path: str | os.PathLike) -> np.ndarray:

@@ -26,7 +26,7 @@ DATASETS: dict[str, DatasetInfo] = {
     info.name: info
     for info in (
         DatasetInfo("synthetic", "", "synthetic", "embedded synthetic set"),
-        DatasetInfo("live_subset", "live_subset", "live_subset", "real LIVE R2 subset (58 images)"),
+        DatasetInfo("live_subset", "live_subset", "live_subset", "real LIVE R2 subset"),
         DatasetInfo("live", "LIVE", "live", "LIVE IQA Release 2"),
         DatasetInfo("csiq", "CSIQ", "csiq", "CSIQ"),
         DatasetInfo("tid2008", "TID2008", "tid", "TID2008"),

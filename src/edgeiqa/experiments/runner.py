@@ -18,6 +18,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from edgeiqa import metrics as metrics_lib
+from edgeiqa.data.identity import digests, seen_in_training
 from edgeiqa.data.schema import DISTORTION_LABELS
 from edgeiqa.experiments import significance
 from edgeiqa.methods import Method, Prediction, SkipSplit, SplitContext, as_prediction, check_method
@@ -61,7 +62,8 @@ def _rows(test: pd.DataFrame, split: Split, method: Method, pred: Prediction) ->
     part["predicted"] = pred.quality
     part["raw_prediction"] = pred.raw
     part["method_kind"] = "FR" if method.kind == "full-reference" else "NR"
-    part["trained_on_test"] = test["dataset"].isin(method.trained_on).to_numpy()
+    # by image identity, so a LIVE image loaded under another name is flagged too
+    part["trained_on_test"] = seen_in_training(test, method.trained_on)
     part["mapping"] = pred.mapping
     return part[PREDICTION_COLUMNS + EXTRA_COLUMNS].reset_index(drop=True)
 
@@ -143,6 +145,12 @@ def cross_dataset_predictions(
         raise ValueError(
             f"cross-dataset needs two datasets without common images, got {train_name} and "
             f"{test_name}"
+        )
+    common = set(digests(train_records["image_path"])) & set(digests(test_records["image_path"]))
+    if common:
+        raise ValueError(
+            f"cross-dataset {train_name} -> {test_name}: {len(common)} test image(s) are pixel-"
+            f"identical to training images (same images under other names)"
         )
     both = pd.concat([train_records, test_records], ignore_index=True)
     # one table of two datasets: content ids (CV groups, pristine exclusion) must not collide
