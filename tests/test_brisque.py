@@ -1,16 +1,19 @@
-"""BRISQUE: the NSS fits, the 36 features, the retrained SVR and the published model."""
+"""BRISQUE: the NSS fits, MATLAB grey and resize, the 36 features, the retrained SVR and the
+authors' published model (its files, header check and scores)."""
 
 import numpy as np
 import pandas as pd
 import pytest
+from PIL import Image
 from scipy import ndimage, stats
 from skimage import data
 
 from edgeiqa.baselines import brisque, brisque_published, nss
+from edgeiqa.data.images import rgb_to_grey
 
 
 def _camera() -> np.ndarray:
-    return data.camera().astype(np.float64) / 255.0  # 512 x 512 natural photograph, 0-1
+    return data.camera().astype(np.float64)  # 512 x 512 natural photograph, grey on 0-255
 
 
 def test_ggd_and_aggd_fits_recover_known_shapes():
@@ -38,15 +41,15 @@ def test_degenerate_input_stays_finite():
 def test_features_have_length_36_and_are_finite(kind):
     rng = np.random.default_rng(0)
     image = {
-        "flat": np.full((96, 128), 0.5),
-        "noise": rng.uniform(0, 1, (96, 128)),
+        "flat": np.full((96, 128), 128.0),
+        "noise": rng.uniform(0, 255, (96, 128)),
         "natural": _camera()[:200, :240],
     }[kind]
     feats = brisque.brisque_features(image)
     assert feats.shape == (brisque.N_FEATURES,) == (36,)
     assert len(brisque.FEATURE_NAMES) == 36
     assert np.all(np.isfinite(feats))
-    assert brisque.brisque_features((image * 255).round().astype(np.uint8)).shape == (36,)
+    assert brisque.brisque_features(image.round().astype(np.uint8)).shape == (36,)
 
 
 def test_features_follow_known_nss_behaviour():
@@ -54,7 +57,7 @@ def test_features_follow_known_nss_behaviour():
     sharp = brisque.brisque_features(camera)
     blurred = brisque.brisque_features(ndimage.gaussian_filter(camera, 3))
     noisy = brisque.brisque_features(
-        np.clip(camera + np.random.default_rng(0).normal(0, 0.1, camera.shape), 0, 1)
+        np.clip(camera + np.random.default_rng(0).normal(0, 25.0, camera.shape), 0, 255)
     )
     shape = brisque.FEATURE_NAMES.index("s1_mscn_shape")
     # blur makes MSCN coefficients heavier-tailed (smaller GGD shape), white noise lighter-tailed
@@ -62,19 +65,31 @@ def test_features_follow_known_nss_behaviour():
     assert blurred[shape] < sharp[shape] < noisy[shape]
 
 
-def test_features_match_the_published_package_at_full_scale():
-    # our implementation of the authors' code against the brisque package's own code path
-    rgb = data.astronaut()[:256, :256]
-    package = brisque_published.package_features(rgb)
-    grey = rgb.astype(np.float64) @ np.array([0.2125, 0.7154, 0.0721]) / 255.0  # rgb2gray
-    ours = brisque.brisque_features(grey)
-    np.testing.assert_allclose(ours[:18], package[:18], rtol=0.05, atol=0.005)
+def test_matlab_grey_rounds_like_rgb2gray_on_uint8():
+    rgb = np.array([[[255, 255, 255], [0, 0, 0], [10, 20, 30], [1, 0, 0]]], dtype=np.uint8)
+    grey = rgb_to_grey(rgb)
+    assert grey.dtype == np.float64 and grey.shape == (1, 4)
+    # 10 * 0.2989 + 20 * 0.5870 + 30 * 0.1140 = 18.13 -> 18; 0.2989 -> 0
+    assert grey.tolist() == [[255.0, 0.0, 18.0, 0.0]]
+    with pytest.raises(ValueError, match="uint8"):
+        rgb_to_grey(rgb.astype(np.float64))
+
+
+def test_imresize_half_follows_matlab():
+    # MATLAB imresize(I, 0.5): ceil(size / 2), a constant stays constant, and away from the
+    # borders a linear ramp is sampled at the output pixel centres 2k - 0.5 (1-based)
+    assert nss.imresize_half(np.full((7, 10), 3.0)).shape == (4, 5)
+    np.testing.assert_allclose(nss.imresize_half(np.full((7, 10), 3.0)), 3.0)
+    ramp = np.tile(np.arange(1.0, 41.0), (40, 1))
+    half = nss.imresize_half(ramp)
+    np.testing.assert_allclose(half[5, 3:-3], 2 * np.arange(4, 18) - 0.5, atol=1e-12)
+    # the mirrored borders are checked by the calibration (tests/test_calibration_nss.py)
 
 
 def _blur_set(n_contents=5, sigmas=(0.0, 1.0, 2.0, 3.0), size=96):
     images, quality, groups = [], [], []
     for c in range(n_contents):
-        base = data.camera()[c * 80 : c * 80 + size, c * 60 : c * 60 + size] / 255.0
+        base = data.camera()[c * 80 : c * 80 + size, c * 60 : c * 60 + size].astype(float)
         for s in sigmas:
             images.append(ndimage.gaussian_filter(base, s) if s else base)
             quality.append(90.0 - 25.0 * s)
@@ -105,8 +120,10 @@ def test_svr_needs_two_contents_and_finite_features():
 def test_published_model_scores_a_blurrier_image_worse():
     rgb = data.astronaut()
     blurred = np.stack([ndimage.gaussian_filter(rgb[..., k], 3) for k in range(3)], axis=2)
-    sharp_score = brisque_published.score_features(brisque_published.package_features(rgb))
-    blur_score = brisque_published.score_features(brisque_published.package_features(blurred))
+    sharp_score = brisque_published.score_features(brisque.brisque_features(rgb_to_grey(rgb)))
+    blur_score = brisque_published.score_features(
+        brisque.brisque_features(rgb_to_grey(blurred))
+    )
     assert np.isfinite(sharp_score) and np.isfinite(blur_score)
     assert blur_score > sharp_score  # DMOS scale: higher = worse
 
@@ -115,3 +132,61 @@ def test_published_model_flags_live_images():
     records = pd.DataFrame({"dataset": ["live", "live_subset", "synthetic", "csiq"]})
     flags = brisque_published.overlaps_training_data(records)
     assert flags.tolist() == [True, True, False, False]
+    assert brisque_published.PublishedBrisque().trained_on == ("live", "live_subset")
+
+
+def test_authors_model_header_and_ranges():
+    model = brisque_published.load_model()
+    assert model.support_vectors.shape == (774, 36) and model.coef.shape == (774,)
+    assert model.rho == -153.591 and model.gamma == 0.05
+    assert model.target_range == (-1.0, 1.0)
+    assert model.feature_min[0] == 0.338 and model.feature_max[0] == 10.0  # allrange, row 1
+    assert model.feature_min[-1] == 0.001118 and model.feature_max[-1] == 0.370399
+
+
+def _copy_model(tmp_path, edit=None):
+    source = brisque_published.package_dir()
+    text = (source / "allmodel").read_text()
+    (tmp_path / "allmodel").write_text(edit(text) if edit else text)
+    (tmp_path / "brisque.py").write_text((source / "brisque.py").read_text())
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda t: t.replace("rho -153.591", "rho -155.845"),  # the old brisque 0.2.0 model
+        lambda t: t.replace("total_sv 774", "total_sv 770"),
+        lambda t: t[: len(t) // 2],  # truncated: fewer support vectors than the header says
+        lambda t: t.replace("\nSV\n", "\n"),  # no SV section
+    ],
+)
+def test_a_model_other_than_the_authors_is_refused(tmp_path, edit):
+    folder = _copy_model(tmp_path, edit)
+    with pytest.raises(ValueError, match="allmodel: not the BRISQUE authors' allmodel"):
+        brisque_published.load_model(str(folder))
+
+
+def test_an_intact_copy_loads_and_scores_the_same(tmp_path):
+    folder = _copy_model(tmp_path)
+    x = brisque.brisque_features(_camera())
+    copy = brisque_published.load_model(str(folder))
+    assert brisque_published.score_features(x, copy) == brisque_published.score_features(x)
+
+
+def test_missing_ranges_are_refused(tmp_path):
+    folder = _copy_model(tmp_path)
+    (folder / "brisque.py").write_text("class BRISQUE:\n    pass\n")
+    with pytest.raises(ValueError, match="brisque.py: no _scaler"):
+        brisque_published.read_ranges(folder / "brisque.py")
+
+
+def test_retrained_svr_and_authors_model_share_the_feature_function(tmp_path, monkeypatch):
+    monkeypatch.setenv("EDGEIQA_CACHE", str(tmp_path / "cache"))
+    path = tmp_path / "astronaut.png"
+    Image.fromarray(data.astronaut()[:200, :240]).save(path)
+    expected = brisque.brisque_features(rgb_to_grey(data.astronaut()[:200, :240]))
+    np.testing.assert_array_equal(brisque.image_features(path), expected)
+    svr = brisque.BrisqueSVR(progress=False)
+    np.testing.assert_array_equal(svr._x(pd.DataFrame({"image_path": [str(path)]}))[0], expected)
+    assert brisque_published.published_score(path) == brisque_published.score_features(expected)

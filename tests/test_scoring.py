@@ -68,3 +68,20 @@ def test_all_is_well_exit_zero(folder, capsys):
     images, refs = folder
     assert main(["score", "ssim", str(images / "c.bmp"), "--ref", str(refs / "c.bmp")]) == 0
     assert capsys.readouterr().out.count("\n") == 1
+
+
+@pytest.mark.parametrize("method", ["brisque", "niqe"])
+def test_no_reference_methods_score_with_the_authors_models(folder, calibration, method):
+    from edgeiqa.baselines.calibration import official_values
+
+    images, _ = folder
+    table = scoring.score_images(method, [str(images)], progress=False)
+    assert table["direction"].eq("higher is worse").all()
+    assert table["error"].iloc[1].endswith("b.bmp: not a readable image")
+    official = official_values(calibration).set_index(["metric", "image"])
+    for row, image in ((0, "I03"), (2, "I04")):
+        ref = official.loc[(method, image)]
+        allowed = ref["tolerance_atol"] + ref["tolerance_rtol"] * abs(ref["official"])
+        assert abs(table["score"].iloc[row] - ref["official"]) <= allowed
+    with pytest.raises(ValueError, match="no-reference"):
+        scoring.score_images(method, [str(images)], [str(images)], progress=False)

@@ -4,7 +4,7 @@
 :func:`score_images` give, per image, the metric's own score (not mapped to 0-100, not the study's
 CNN) with its direction: PSNR, SSIM (full size, or ``ssim_downsampled``), MS-SSIM against a
 reference; the authors' BRISQUE and NIQE models without one. Conventions are those of
-:mod:`edgeiqa.baselines.fr`, :mod:`edgeiqa.baselines.brisque_authors` and
+:mod:`edgeiqa.baselines.fr`, :mod:`edgeiqa.baselines.brisque_published` and
 :mod:`edgeiqa.baselines.niqe`.
 
 Images are files, folders (their images, sorted by name) or glob patterns. A full-reference method
@@ -50,9 +50,9 @@ def _fr(metric: str) -> Callable[[str, str | None], float]:
 
 
 def _brisque(image: str, reference: str | None) -> float:
-    from edgeiqa.baselines import brisque_authors
+    from edgeiqa.baselines import brisque_published
 
-    return brisque_authors.authors_score(image)
+    return brisque_published.published_score(image)
 
 
 def _niqe(image: str, reference: str | None) -> float:

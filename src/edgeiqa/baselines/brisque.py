@@ -1,17 +1,23 @@
 """BRISQUE: Mittal, Moorthy and Bovik (2012), "No-Reference Image Quality Assessment in the
 Spatial Domain", IEEE Trans. Image Processing 21(12):4695-4708.
 
-36 features per image: at each of 2 scales (the image and its half-size version), the shape and
-variance of a GGD fitted to the MSCN coefficients (2) and the shape, mean, left and right
-variance of an AGGD fitted to each of the 4 neighbour products (16). Feature order and fits follow
-the authors' ``brisque_feature.m`` (see :mod:`edgeiqa.baselines.nss`); the image is the BT.601
-luminance on 0-255 at its native size.
+36 features per image, computed as the authors' release code does (``brisquescore.m``,
+``brisque_feature.m``): the grey image is MATLAB's ``rgb2gray`` of the 8-bit RGB image, as double on
+0-255 (:func:`edgeiqa.data.images.rgb_to_grey`), at its native size; MSCN coefficients with a 7x7
+Gaussian (sigma 7/6) applied by ``filter2(..., 'same')`` (zero padding), ``C = 1``; at each of 2
+scales (the image, then MATLAB's ``imresize(I, 0.5)`` of it), the shape and variance of a GGD fitted
+to the MSCN coefficients (2) and, for each of the 4 circularly shifted neighbour products
+(horizontal, vertical, two diagonals), the AGGD shape, mean, left and right variance (16). See
+:mod:`edgeiqa.baselines.nss` for the fits. The same features feed the authors' LIVE-trained model
+(:mod:`edgeiqa.baselines.brisque_published`) and the SVR retrained here, so the two rows of the
+comparison differ only in the regressor.
 
-Regression: an RBF support vector regressor (scikit-learn) on features scaled to [-1, 1] (the
-authors used LIBSVM's ``svm-scale`` the same way), trained on the training split only. ``C`` and
-``gamma`` are chosen by grid search with :class:`~sklearn.model_selection.GroupKFold` over the
-training contents, so no content is used to both fit and score a setting, and the test split is
-never seen.
+Retrained regression: an RBF support vector regressor (scikit-learn) on features scaled to
+[-1, 1] (the authors used LIBSVM's ``svm-scale`` the same way), trained on the training split only.
+``C`` and ``gamma`` are chosen by grid search with :class:`~sklearn.model_selection.GroupKFold` over
+the training contents, so no content is used to both fit and score a setting, and the test split is
+never seen. Departure: the scaling ranges are the training split's own (the authors' ``allrange``
+is from all of LIVE, which would leak test images into the scaling).
 """
 
 from __future__ import annotations
@@ -30,11 +36,12 @@ from tqdm.auto import tqdm
 
 from edgeiqa.baselines import nss
 from edgeiqa.baselines.cache import cached_features
-from edgeiqa.data.images import read_rgb, rgb_to_luminance
+from edgeiqa.data.images import read_rgb, rgb_to_grey
 from edgeiqa.methods import Method, SplitContext, unseen
 
 N_FEATURES = 36
-FEATURE_VERSION = "brisque-v1"
+# v2: MATLAB rgb2gray and MATLAB imresize (v1: BT.601 luma, Pillow resize)
+FEATURE_VERSION = "brisque-v2"
 
 _PAIR_NAMES = ("h", "v", "d1", "d2")
 FEATURE_NAMES: list[str] = [
@@ -59,18 +66,9 @@ DEFAULT_PARAM_GRID: dict[str, list[float]] = {
 coarse 4 x 4 grid (the CPU budget; pass ``param_grid`` for a finer one)."""
 
 
-def _as_luminance255(image: np.ndarray) -> np.ndarray:
-    image = np.asarray(image)
-    if image.ndim != 2:
-        raise ValueError(f"expected a 2-D luminance image, got shape {image.shape}")
-    if image.dtype == np.uint8:
-        return image.astype(np.float64)
-    return image.astype(np.float64) * 255.0
-
-
-def scale_features(luminance255: np.ndarray) -> list[float]:
-    """The 18 BRISQUE features of one scale (luminance on 0-255)."""
-    coeffs, _ = nss.mscn(luminance255, padding="constant")
+def scale_features(grey255: np.ndarray) -> list[float]:
+    """The 18 BRISQUE features of one scale (grey on 0-255)."""
+    coeffs, _ = nss.mscn(grey255, padding="constant")  # filter2(..., 'same'): zero padding
     alpha, var = nss.fit_ggd(coeffs)
     feats = [alpha, var]
     for pair in nss.pair_products(coeffs):
@@ -79,16 +77,18 @@ def scale_features(luminance255: np.ndarray) -> list[float]:
     return feats
 
 
-def brisque_features(luminance: np.ndarray) -> np.ndarray:
-    """The 36 BRISQUE features of an image.
+def brisque_features(grey255: np.ndarray) -> np.ndarray:
+    """The 36 BRISQUE features of a grey image.
 
     Args:
-        luminance: 2-D luminance, float on 0-1 (as :func:`edgeiqa.data.images.read_luminance`
-            returns) or uint8 on 0-255.
+        grey255: 2-D grey image on 0-255 (any dtype; :func:`edgeiqa.data.images.rgb_to_grey`
+            of an RGB image gives the authors' grey).
     Returns:
         float64 array of length 36, ordered as :data:`FEATURE_NAMES`.
     """
-    image = _as_luminance255(luminance)
+    image = np.asarray(grey255, dtype=np.float64)
+    if image.ndim != 2:
+        raise ValueError(f"expected a 2-D grey image, got shape {image.shape}")
     if min(image.shape) < 8:
         raise ValueError(f"image of shape {image.shape} is too small for BRISQUE (min side 8)")
     feats = scale_features(image) + scale_features(nss.imresize_half(image))
@@ -96,10 +96,11 @@ def brisque_features(luminance: np.ndarray) -> np.ndarray:
 
 
 def image_features(image_path: str | os.PathLike) -> np.ndarray:
-    """BRISQUE features of an image file, cached under ``cache_dir()/baselines/brisque``."""
+    """BRISQUE features of an image file (MATLAB grey of its RGB), cached under
+    ``cache_dir()/baselines/brisque``. Both the authors' model and :class:`BrisqueSVR` use it."""
 
     def compute() -> np.ndarray:
-        return brisque_features(rgb_to_luminance(read_rgb(image_path)))
+        return brisque_features(rgb_to_grey(read_rgb(image_path)))
 
     return cached_features("brisque", image_path, FEATURE_VERSION, compute)
 

