@@ -21,8 +21,9 @@ epsilon-SVR's prediction. On the TID2013 calibration pairs this gives 94.6412 (I
 (I04) against the release's 94.6421 and -0.1076.
 
 Training data: all of LIVE R2, so the model has seen every LIVE image (and the LIVE subset's
-images) it is tested on here; :func:`overlaps_training_data` flags such records and the comparison
-tables label its LIVE rows accordingly.
+images) it is tested on here; the runner flags such records by image identity
+(:func:`edgeiqa.data.identity.seen_in_training`, so a LIVE image loaded under another name is
+flagged too) and the comparison tables label its LIVE rows accordingly.
 """
 
 from __future__ import annotations
@@ -185,11 +186,6 @@ def published_scores(records: pd.DataFrame, progress: bool = True) -> np.ndarray
     return np.array(
         [published_score(p) for p in tqdm(paths, desc="published BRISQUE", disable=not progress)]
     )
-
-
-def overlaps_training_data(records: pd.DataFrame) -> np.ndarray:
-    """True for each record whose image is in the published model's training data (LIVE R2)."""
-    return records["dataset"].isin(TRAINED_ON).to_numpy()
 
 
 @dataclass
