@@ -18,6 +18,7 @@ import pandas as pd
 
 from edgeiqa.config import REPO_ROOT
 
+CALIBRATION_DATASET = "TID2013 calibration pairs"
 CALIBRATION_COLUMNS = ["metric", "image", "official", "tolerance_atol", "tolerance_rtol"]
 
 
@@ -33,8 +34,8 @@ def official_values(root: str | os.PathLike | None = None) -> pd.DataFrame:
     """The official values table of the TID2013 calibration pairs, with each pair's paths.
 
     Returns:
-        One row per (metric, image): ``metric, image, official, tolerance_atol, tolerance_rtol,
-        reference_implementation, reference_path, distorted_path``.
+        One row per (metric, image): ``dataset, metric, image, official, tolerance_atol,
+        tolerance_rtol, reference_implementation, reference_path, distorted_path``.
     Raises:
         FileNotFoundError: the table is absent (one line naming it).
         ValueError: a column is missing.
@@ -47,6 +48,7 @@ def official_values(root: str | os.PathLike | None = None) -> pd.DataFrame:
     missing = [c for c in CALIBRATION_COLUMNS if c not in table.columns]
     if missing:
         raise ValueError(f"{table_path}: missing column(s) {missing}")
+    table.insert(0, "dataset", CALIBRATION_DATASET)
     table["reference_path"] = [
         str(folder / "tid2013" / "reference" / f"{i}.bmp") for i in table["image"]
     ]
