@@ -262,3 +262,62 @@ def test_cross_dataset_refuses_datasets_with_common_images(settings):
         runner.cross_dataset_predictions(live, live, settings.methods())
     assert runner.shares_images("live", "live_subset")
     assert not runner.shares_images("live", "csiq")
+
+
+def test_no_significance_claim_against_a_baseline_that_failed_its_gate():
+    """A broken trained baseline is reported as failed and no claim is made against it."""
+    from edgeiqa.methods import Method
+
+    rng = np.random.default_rng(0)
+    rows = []
+    for repeat in range(2):
+        for content in ("c0", "c1"):
+            for distortion in ("jpeg", "wn"):
+                for level in range(4):
+                    quality = 90.0 - 20 * level + rng.normal(0, 1)
+                    rows.append(
+                        dict(
+                            dataset="synthetic",
+                            protocol="content",
+                            repeat=repeat,
+                            image=f"{content}_{distortion}_{level}",
+                            content=content,
+                            distortion=distortion,
+                            quality=quality,
+                        )
+                    )
+    truth = pd.DataFrame(rows)
+
+    class Good(Method):
+        name, kind = "good", "trained"
+
+    class Broken(Method):
+        name, kind = "broken", "trained"
+
+    class Metric(Method):
+        name, kind = "metric", "full-reference"
+
+    class Ours(Method):
+        name, kind = "ours", "trained"
+
+    def predicted(name, values):
+        return truth.assign(method=name, predicted=values)
+
+    frames = [
+        predicted("ours", truth["quality"] + rng.normal(0, 5, len(truth))),
+        predicted("good", truth["quality"] + rng.normal(0, 3, len(truth))),
+        predicted("broken", -truth["quality"]),  # ranks every type backwards
+        predicted("metric", truth["quality"]),
+    ]
+    predictions = {"synthetic": pd.concat(frames, ignore_index=True)}
+    methods = [Good(), Broken(), Metric()]
+    gate = cmp.gate_status_table(predictions, methods).set_index("method")
+    assert gate["status"].to_dict() == {"good": "passed", "broken": "failed", "metric": "not gated"}
+    assert "not ranked within contents" in gate.loc["broken", "reason"]
+    assert cmp.gate_status_table({}, [Good()])["status"].tolist() == ["not run"]
+
+    boot = significance.compare_all(predictions["synthetic"], ["ours"], ["good", "broken"], 100)
+    held = significance.withhold_claims(boot, gate["status"].to_dict())
+    broken = held[held["baseline"] == "broken"]
+    assert broken["verdict"].eq("no claim: broken failed its sanity gate").all()
+    assert not held.loc[held["baseline"] == "good", "verdict"].str.startswith("no claim").any()

@@ -51,7 +51,8 @@ from edgeiqa.baselines.niqe import AuthorsNIQE, NIQEMethod, pristine_references
 from edgeiqa.edge_cnn import EdgeCNNRegression, RegressionSettings
 from edgeiqa.errors import DataError
 from edgeiqa.experiments import claims as claims_lib
-from edgeiqa.experiments import runner
+from edgeiqa.experiments import gate as gate_lib
+from edgeiqa.experiments import runner, significance
 from edgeiqa.experiments import table3 as table3_lib
 from edgeiqa.methods import Method
 from edgeiqa.paper import table3_reported
@@ -184,6 +185,58 @@ def niqe_pristine_table(
 # ----------------------------------------------------------------------------- the whole run
 
 
+def gated(method: Method) -> bool:
+    """Whether a method must pass the sanity gate: it is trained here (kind ``trained`` and no
+    published training data). Full-reference and opinion-unaware metrics and published models
+    are checked against their reference implementations instead."""
+    return method.kind == "trained" and not method.trained_on
+
+
+def gate_status_table(
+    predictions: dict[str, pd.DataFrame],
+    methods: Sequence[Method],
+    min_srocc: float = gate_lib.DEFAULT_MIN_SROCC,
+) -> pd.DataFrame:
+    """The sanity gate (:mod:`edgeiqa.experiments.gate`) of every method, judged on the
+    predictions already made on the synthetic set's content-disjoint splits (no extra training).
+
+    Returns:
+        One row per method: ``method, dataset, status`` (``passed``, ``failed``, ``not run``: no
+        synthetic content-disjoint predictions in this run; ``not gated``: see :func:`gated`),
+        ``reason`` and the gate's figures (``n_splits, srocc_all, within_<type>``...).
+    """
+    synthetic = predictions.get(gate_lib.GATE_DATASET)
+    rows = []
+    for method in methods:
+        row: dict[str, object] = {"method": method.name, "dataset": gate_lib.GATE_DATASET}
+        part = (
+            synthetic[
+                (synthetic["method"] == method.name)
+                & (synthetic["protocol"] == gate_lib.GATE_PROTOCOL)
+            ]
+            if synthetic is not None
+            else pd.DataFrame()
+        )
+        if not gated(method):
+            row.update(status="not gated", reason="not trained here: " + method.kind)
+        elif part.empty:
+            row.update(
+                status="not run",
+                reason="no synthetic content-disjoint predictions in this run",
+            )
+        else:
+            verdict = gate_lib.judge(part, gate_lib.GateRule(min_srocc=min_srocc)).row()
+            passed = verdict.pop("passed")
+            for key in ("method", "wall_s"):  # the name is the row's; time is not measured here
+                verdict.pop(key, None)
+            row.update(verdict)
+            row["status"] = "passed" if passed else "failed"
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    first = ["method", "dataset", "status", "reason"]
+    return table[first + [c for c in table.columns if c not in first]]
+
+
 @dataclass
 class ComparisonResult:
     """What :func:`run_comparison` produced (tables also written under ``results``).
@@ -197,6 +250,7 @@ class ComparisonResult:
         cross: :func:`edgeiqa.experiments.table3.cross_dataset_table` (empty when fewer than
             two datasets).
         niqe_pristine: :func:`niqe_pristine_table` of every dataset.
+        gate: :func:`gate_status_table`: every method's sanity-gate verdict.
         ours_methods: the methods read from notebook 05's tables.
         other_methods: the methods computed here, in table order.
         tables: written CSV paths by name.
@@ -209,6 +263,7 @@ class ComparisonResult:
     claims: pd.DataFrame
     cross: pd.DataFrame
     niqe_pristine: pd.DataFrame
+    gate: pd.DataFrame
     ours_methods: list[str]
     other_methods: list[str]
     tables: dict[str, Path] = field(default_factory=dict)
@@ -222,6 +277,7 @@ def run_comparison(
     n_boot: int = 1000,
     seed: int = 0,
     cross_pairs: Sequence[tuple[str, str]] | None = None,
+    gate_min_srocc: float = gate_lib.DEFAULT_MIN_SROCC,
     progress: bool = False,
 ) -> ComparisonResult:
     """Every method on notebook 05's splits, the comparison tables, cross-dataset runs.
@@ -238,14 +294,17 @@ def run_comparison(
         seed: seed of those draws.
         cross_pairs: (train, test) dataset pairs; None: every ordered pair of the datasets that
             share no image (LIVE and the LIVE subset are not crossed).
+        gate_min_srocc: the sanity gate's ALL threshold
+            (:class:`edgeiqa.experiments.gate.GateRule`); baselines trained here that fail it
+            get no significance claim.
         progress: progress bars over splits.
     Returns:
         :class:`ComparisonResult`. Written to ``<results>/tables/``:
         ``comparison_predictions_<dataset>.csv`` (the methods computed here, API.md format +
         extras), ``comparison_per_split.csv``, ``comparison_table3.csv`` (computed here, long
         form), ``comparison_reported.csv`` (quoted numbers only), ``comparison_bootstrap.csv``,
-        ``comparison_claims.csv``, ``comparison_cross_dataset.csv`` (+ its predictions) and
-        ``comparison_niqe_pristine.csv``.
+        ``comparison_claims.csv``, ``comparison_cross_dataset.csv`` (+ its predictions),
+        ``comparison_niqe_pristine.csv`` and ``comparison_gate.csv``.
     """
     results = Path(results)
     ours_tables = {n: load_regression_predictions(results, n) for n in records_by_dataset}
@@ -276,6 +335,9 @@ def run_comparison(
         n_boot=n_boot,
         seed=seed,
     )
+    gate = gate_status_table(predictions, methods, gate_min_srocc)
+    status = dict(zip(gate["method"], gate["status"], strict=True))
+    bootstrap = significance.withhold_claims(evaluation.bootstrap, status)
     claims = claims_lib.claims_table(
         evaluation.summary, ours_methods, claims_lib.find_classification_tables(results)
     )
@@ -306,7 +368,8 @@ def run_comparison(
         per_split=save_table(evaluation.per_split, "comparison_per_split", results),
         table3=save_table(table3_lib.table3_long(evaluation.summary), "comparison_table3", results),
         reported=save_table(table3_reported(), "comparison_reported", results),
-        bootstrap=save_table(evaluation.bootstrap, "comparison_bootstrap", results),
+        bootstrap=save_table(bootstrap, "comparison_bootstrap", results),
+        gate=save_table(gate, "comparison_gate", results),
         claims=save_table(claims, "comparison_claims", results),
         niqe_pristine=save_table(niqe_table, "comparison_niqe_pristine", results),
     )
@@ -319,10 +382,11 @@ def run_comparison(
         predictions,
         evaluation.per_split,
         evaluation.summary,
-        evaluation.bootstrap,
+        bootstrap,
         claims,
         cross,
         niqe_table,
+        gate,
         ours_methods,
         other_methods,
         tables,

@@ -119,6 +119,33 @@ def _verdict(low: float, high: float, ours: str, baseline: str) -> str:
     return "no significant difference"
 
 
+def withhold_claims(boot: pd.DataFrame, gate_status: dict[str, str]) -> pd.DataFrame:
+    """:func:`paired_bootstrap` rows with no claim against a baseline that has not passed its
+    sanity gate (:mod:`edgeiqa.experiments.gate`): its verdict becomes "no claim: ..." and the
+    ``baseline_gate`` column says why. The interval itself is kept for the reader.
+
+    Args:
+        boot: :func:`compare_all` output.
+        gate_status: baseline name -> ``"passed"``, ``"failed"``, ``"not run"`` or
+            ``"not gated"`` (not trained here: full-reference, opinion-unaware or published
+            models, which are checked against their reference implementations instead). A name
+            not given is ``"not gated"``.
+    """
+    out = boot.copy()
+    if out.empty:
+        out["baseline_gate"] = pd.Series(dtype=str)
+        return out
+    out["baseline_gate"] = out["baseline"].map(lambda b: gate_status.get(b, "not gated"))
+    blocked = out["baseline_gate"].isin(["failed", "not run"])
+    out.loc[blocked, "verdict"] = [
+        f"no claim: {b} {'failed its sanity gate' if g == 'failed' else 'was not gated'}"
+        for b, g in zip(
+            out.loc[blocked, "baseline"], out.loc[blocked, "baseline_gate"], strict=True
+        )
+    ]
+    return out
+
+
 def verdict_table(boot: pd.DataFrame) -> pd.DataFrame:
     """:func:`paired_bootstrap` verdicts, one row per (dataset, protocol, ours, baseline), one
     column per distortion (BLUR..ALL)."""
