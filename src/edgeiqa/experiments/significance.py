@@ -81,10 +81,11 @@ def paired_bootstrap(
             if point:
                 pts = np.asarray(point, dtype=float)
                 with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN draws
+                    # all-NaN draws, or a method constant on every split: NaN is the answer
+                    warnings.simplefilter("ignore", RuntimeWarning)
                     mean_diff = np.nanmean(np.vstack(boots), axis=0)
+                    srocc_ours, srocc_base = np.nanmean(pts[:, 0]), np.nanmean(pts[:, 1])
                 mean_diff = mean_diff[np.isfinite(mean_diff)]
-                srocc_ours, srocc_base = np.nanmean(pts[:, 0]), np.nanmean(pts[:, 1])
                 row.update(
                     srocc_ours=srocc_ours,
                     srocc_baseline=srocc_base,
