@@ -218,7 +218,12 @@ def gate_status_table(
             else pd.DataFrame()
         )
         if not gated(method):
-            row.update(status="not gated", reason="not trained here: " + method.kind)
+            why = (
+                f"published model (trained on {', '.join(method.trained_on)} before this study)"
+                if method.trained_on
+                else f"{method.kind}: nothing trained on human scores here"
+            )
+            row.update(status="not gated", reason=why)
         elif part.empty:
             row.update(
                 status="not run",
