@@ -121,9 +121,7 @@ def test_published_model_scores_a_blurrier_image_worse():
     rgb = data.astronaut()
     blurred = np.stack([ndimage.gaussian_filter(rgb[..., k], 3) for k in range(3)], axis=2)
     sharp_score = brisque_published.score_features(brisque.brisque_features(rgb_to_grey(rgb)))
-    blur_score = brisque_published.score_features(
-        brisque.brisque_features(rgb_to_grey(blurred))
-    )
+    blur_score = brisque_published.score_features(brisque.brisque_features(rgb_to_grey(blurred)))
     assert np.isfinite(sharp_score) and np.isfinite(blur_score)
     assert blur_score > sharp_score  # DMOS scale: higher = worse
 

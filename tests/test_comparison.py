@@ -321,3 +321,7 @@ def test_no_significance_claim_against_a_baseline_that_failed_its_gate():
     broken = held[held["baseline"] == "broken"]
     assert broken["verdict"].eq("no claim: broken failed its sanity gate").all()
     assert not held.loc[held["baseline"] == "good", "verdict"].str.startswith("no claim").any()
+    # a published model on its own training images: no claim either, whatever its gate
+    seen = significance.withhold_claims(boot, {}, {("synthetic", "good")})
+    good = seen[seen["baseline"] == "good"]
+    assert good["verdict"].eq("no claim: good was trained on these test images").all()

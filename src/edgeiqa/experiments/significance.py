@@ -120,10 +120,15 @@ def _verdict(low: float, high: float, ours: str, baseline: str) -> str:
     return "no significant difference"
 
 
-def withhold_claims(boot: pd.DataFrame, gate_status: dict[str, str]) -> pd.DataFrame:
+def withhold_claims(
+    boot: pd.DataFrame,
+    gate_status: dict[str, str],
+    seen: set[tuple[str, str]] = frozenset(),
+) -> pd.DataFrame:
     """:func:`paired_bootstrap` rows with no claim against a baseline that has not passed its
-    sanity gate (:mod:`edgeiqa.experiments.gate`): its verdict becomes "no claim: ..." and the
-    ``baseline_gate`` column says why. The interval itself is kept for the reader.
+    sanity gate (:mod:`edgeiqa.experiments.gate`), nor against one that was trained on the test
+    images (a published model on its own training set): the verdict becomes "no claim: ..." and
+    the ``baseline_gate`` column gives the gate's status. The interval itself is kept.
 
     Args:
         boot: :func:`compare_all` output.
@@ -131,6 +136,8 @@ def withhold_claims(boot: pd.DataFrame, gate_status: dict[str, str]) -> pd.DataF
             ``"not gated"`` (not trained here: full-reference, opinion-unaware or published
             models, which are checked against their reference implementations instead). A name
             not given is ``"not gated"``.
+        seen: (dataset, baseline) pairs where the baseline had seen the test images before this
+            study (``trained_on_test``).
     """
     out = boot.copy()
     if out.empty:
@@ -143,6 +150,11 @@ def withhold_claims(boot: pd.DataFrame, gate_status: dict[str, str]) -> pd.DataF
         for b, g in zip(
             out.loc[blocked, "baseline"], out.loc[blocked, "baseline_gate"], strict=True
         )
+    ]
+    trained_on_test = [(d, b) in seen for d, b in zip(out["dataset"], out["baseline"], strict=True)]
+    out.loc[trained_on_test, "verdict"] = [
+        f"no claim: {b} was trained on these test images"
+        for b in out.loc[trained_on_test, "baseline"]
     ]
     return out
 
