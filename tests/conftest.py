@@ -27,7 +27,9 @@ def shared_data() -> Path:
 def calibration() -> Path:
     """``../shared/calibration`` (TID2013 pairs with official metric values); tests that need it
     are skipped, with the reason, where it is absent."""
-    path = (REPO.parent / "shared" / "calibration").resolve()
+    from edgeiqa.baselines.calibration import calibration_root
+
+    path = calibration_root()
     if not (path / "tid2013" / "official_values.csv").is_file():
         pytest.skip(f"{path} is absent: no calibration values of the reference implementations")
     return path

@@ -3,19 +3,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from edgeiqa.baselines import brisque_published, calibration, niqe
-
-
-@pytest.fixture(scope="module")
-def calibration_root() -> Path:
-    root = calibration.calibration_root()
-    if not (root / "tid2013" / "official_values.csv").is_file():
-        pytest.skip(f"{root} is absent: TID2013 calibration pairs and official values unavailable")
-    return root
+from edgeiqa.baselines import brisque_published, niqe
+from edgeiqa.baselines import calibration as calibration_lib
 
 
 @pytest.fixture(autouse=True)
@@ -27,30 +18,30 @@ def _report(table) -> str:
     return table[["metric", "image", "official", "ours", "difference", "allowed"]].to_string()
 
 
-def test_brisque_agrees_with_the_authors_release(calibration_root):
-    table = calibration.calibrate(
+def test_brisque_agrees_with_the_authors_release(calibration):
+    table = calibration_lib.calibrate(
         {"brisque": lambda distorted, _ref: brisque_published.published_score(distorted)},
-        calibration_root,
+        calibration,
     )
     print(_report(table))
     assert len(table) == 2 and table["agrees"].all(), _report(table)
 
 
-def test_niqe_with_the_authors_pristine_model_agrees_with_their_release(calibration_root):
-    table = calibration.calibrate(
-        {"niqe": lambda distorted, _ref: niqe.authors_niqe(distorted)}, calibration_root
+def test_niqe_with_the_authors_pristine_model_agrees_with_their_release(calibration):
+    table = calibration_lib.calibrate(
+        {"niqe": lambda distorted, _ref: niqe.authors_niqe(distorted)}, calibration
     )
     print(_report(table))
     assert len(table) == 2 and table["agrees"].all(), _report(table)
 
 
-def test_a_pool_fitted_niqe_is_not_the_authors(calibration_root):
+def test_a_pool_fitted_niqe_is_not_the_authors(calibration):
     # fitted on the two calibration references alone: a different pristine model, a different
     # scale (why the pool-fitted row carries its own name)
-    table = calibration.official_values(calibration_root)
+    table = calibration_lib.official_values(calibration)
     refs = sorted(set(table["reference_path"]))
     model = niqe.fit_niqe(refs, patch_size=niqe.DEFAULT_PATCH_SIZE)
-    table = calibration.calibrate(
-        {"niqe": lambda distorted, _ref: niqe.niqe_scores(model, [distorted])[0]}, calibration_root
+    table = calibration_lib.calibrate(
+        {"niqe": lambda distorted, _ref: niqe.niqe_scores(model, [distorted])[0]}, calibration
     )
     assert not table["agrees"].all(), _report(table)

@@ -20,6 +20,7 @@ from edgeiqa.edge_cnn import EdgeCNNRegression
 from edgeiqa.errors import DataError
 from edgeiqa.experiments import claims as claims_lib
 from edgeiqa.experiments import comparison as cmp
+from edgeiqa.experiments import gate as gate_lib
 from edgeiqa.experiments import regression as reg
 from edgeiqa.experiments import runner, significance
 from edgeiqa.experiments import table3 as table3_lib
@@ -311,10 +312,11 @@ def test_no_significance_claim_against_a_baseline_that_failed_its_gate():
     ]
     predictions = {"synthetic": pd.concat(frames, ignore_index=True)}
     methods = [Good(), Broken(), Metric()]
-    gate = cmp.gate_status_table(predictions, methods).set_index("method")
+    gate = gate_lib.gate_status_table(predictions["synthetic"], methods).set_index("method")
     assert gate["status"].to_dict() == {"good": "passed", "broken": "failed", "metric": "not gated"}
     assert "not ranked within contents" in gate.loc["broken", "reason"]
-    assert cmp.gate_status_table({}, [Good()])["status"].tolist() == ["not run"]
+    no_synthetic = predictions["synthetic"].assign(dataset="live_subset")
+    assert gate_lib.gate_status_table(no_synthetic, [Good()])["status"].tolist() == ["not run"]
 
     boot = significance.compare_all(predictions["synthetic"], ["ours"], ["good", "broken"], 100)
     held = significance.withhold_claims(boot, gate["status"].to_dict())

@@ -137,15 +137,23 @@ def ms_ssim(reference: np.ndarray, distorted: np.ndarray) -> float:
     return float(_ms_ssim(x, y, data_range=DATA_RANGE, win_size=msssim_window(ref.shape)).item())
 
 
+def _read_pair(
+    image_path: str | os.PathLike, ref_path: str | os.PathLike
+) -> tuple[np.ndarray, np.ndarray]:
+    """An image file and its reference as RGB arrays, checked to be the same size."""
+    dist, ref = read_rgb(image_path), read_rgb(ref_path)
+    if ref.shape != dist.shape:
+        raise ValueError(
+            f"{image_path}: size {dist.shape[:2]} differs from its reference {ref.shape[:2]}"
+        )
+    return dist, ref
+
+
 def fr_scores_of_files(image_path: str | os.PathLike, ref_path: str | os.PathLike) -> dict:
     """PSNR, SSIM and MS-SSIM of an image file against its reference file (cached)."""
 
     def compute() -> np.ndarray:
-        dist, ref = read_rgb(image_path), read_rgb(ref_path)
-        if ref.shape != dist.shape:
-            raise ValueError(
-                f"{image_path}: size {dist.shape[:2]} differs from its reference {ref.shape[:2]}"
-            )
+        dist, ref = _read_pair(image_path, ref_path)
         grey_ref, grey_dist = rgb_to_grey(ref), rgb_to_grey(dist)
         return np.array([psnr(ref, dist), ssim(grey_ref, grey_dist), ms_ssim(grey_ref, grey_dist)])
 
@@ -164,12 +172,8 @@ def score_files(metric: str, image_path: str | os.PathLike, ref_path: str | os.P
     if metric in FR_METRICS:
         return fr_scores_of_files(image_path, ref_path)[metric]
     if metric == "ssim_downsampled":
-        dist, ref = rgb_to_grey(read_rgb(image_path)), rgb_to_grey(read_rgb(ref_path))
-        if ref.shape != dist.shape:
-            raise ValueError(
-                f"{image_path}: size {dist.shape} differs from its reference {ref.shape}"
-            )
-        return ssim(ref, dist, downsample=True)
+        dist, ref = _read_pair(image_path, ref_path)
+        return ssim(rgb_to_grey(ref), rgb_to_grey(dist), downsample=True)
     raise ValueError(f"unknown full-reference metric {metric!r}; choose from {FR_METRICS}")
 
 

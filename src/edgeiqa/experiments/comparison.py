@@ -185,63 +185,6 @@ def niqe_pristine_table(
 # ----------------------------------------------------------------------------- the whole run
 
 
-def gated(method: Method) -> bool:
-    """Whether a method must pass the sanity gate: it is trained here (kind ``trained`` and no
-    published training data). Full-reference and opinion-unaware metrics and published models
-    are checked against their reference implementations instead."""
-    return method.kind == "trained" and not method.trained_on
-
-
-def gate_status_table(
-    predictions: dict[str, pd.DataFrame],
-    methods: Sequence[Method],
-    min_srocc: float = gate_lib.DEFAULT_MIN_SROCC,
-) -> pd.DataFrame:
-    """The sanity gate (:mod:`edgeiqa.experiments.gate`) of every method, judged on the
-    predictions already made on the synthetic set's content-disjoint splits (no extra training).
-
-    Returns:
-        One row per method: ``method, dataset, status`` (``passed``, ``failed``, ``not run``: no
-        synthetic content-disjoint predictions in this run; ``not gated``: see :func:`gated`),
-        ``reason`` and the gate's figures (``n_splits, srocc_all, within_<type>``...).
-    """
-    synthetic = predictions.get(gate_lib.GATE_DATASET)
-    rows = []
-    for method in methods:
-        row: dict[str, object] = {"method": method.name, "dataset": gate_lib.GATE_DATASET}
-        part = (
-            synthetic[
-                (synthetic["method"] == method.name)
-                & (synthetic["protocol"] == gate_lib.GATE_PROTOCOL)
-            ]
-            if synthetic is not None
-            else pd.DataFrame()
-        )
-        if not gated(method):
-            why = (
-                f"published model (trained on {', '.join(method.trained_on)} before this study)"
-                if method.trained_on
-                else f"{method.kind}: nothing trained on human scores here"
-            )
-            row.update(status="not gated", reason=why)
-        elif part.empty:
-            row.update(
-                status="not run",
-                reason="no synthetic content-disjoint predictions in this run",
-            )
-        else:
-            verdict = gate_lib.judge(part, gate_lib.GateRule(min_srocc=min_srocc)).row()
-            passed = verdict.pop("passed")
-            for key in ("method", "wall_s"):  # the name is the row's; time is not measured here
-                verdict.pop(key, None)
-            row.update(verdict)
-            row["status"] = "passed" if passed else "failed"
-        rows.append(row)
-    table = pd.DataFrame(rows)
-    first = ["method", "dataset", "status", "reason"]
-    return table[first + [c for c in table.columns if c not in first]]
-
-
 @dataclass
 class ComparisonResult:
     """What :func:`run_comparison` produced (tables also written under ``results``).
@@ -255,7 +198,7 @@ class ComparisonResult:
         cross: :func:`edgeiqa.experiments.table3.cross_dataset_table` (empty when fewer than
             two datasets).
         niqe_pristine: :func:`niqe_pristine_table` of every dataset.
-        gate: :func:`gate_status_table`: every method's sanity-gate verdict.
+        gate: :func:`edgeiqa.experiments.gate.gate_status_table`: every method's sanity gate.
         ours_methods: the methods read from notebook 05's tables.
         other_methods: the methods computed here, in table order.
         tables: written CSV paths by name.
@@ -333,16 +276,10 @@ def run_comparison(
         predictions[name] = pd.concat([ours, computed], ignore_index=True)
     ours_methods = list(dict.fromkeys(m for t in ours_tables.values() for m in t["method"]))
     other_methods = [m.name for m in methods]
-    evaluation = runner.evaluate(
-        pd.concat(predictions.values(), ignore_index=True),
-        ours_methods,
-        other_methods,
-        n_boot=n_boot,
-        seed=seed,
-    )
-    gate = gate_status_table(predictions, methods, gate_min_srocc)
-    status = dict(zip(gate["method"], gate["status"], strict=True))
     everything = pd.concat(predictions.values(), ignore_index=True)
+    evaluation = runner.evaluate(everything, ours_methods, other_methods, n_boot=n_boot, seed=seed)
+    gate = gate_lib.gate_status_table(everything, methods, gate_min_srocc)
+    status = dict(zip(gate["method"], gate["status"], strict=True))
     # notebook 05's rows have no such column (trained here): NaN there means not flagged
     flagged = everything[everything["trained_on_test"].eq(True)]
     seen = set(map(tuple, flagged[["dataset", "method"]].drop_duplicates().to_numpy()))

@@ -280,6 +280,57 @@ def gate_table(
     return pd.DataFrame(rows)
 
 
+def gated(method: Method) -> bool:
+    """Whether a method must pass the gate: it is trained here (kind ``trained`` and no
+    published training data). Full-reference and opinion-unaware metrics and published models
+    are checked against their reference implementations instead."""
+    return method.kind == "trained" and not method.trained_on
+
+
+def gate_status_table(
+    predictions: pd.DataFrame,
+    methods: Sequence[Method],
+    min_srocc: float = DEFAULT_MIN_SROCC,
+) -> pd.DataFrame:
+    """The gate of every method, judged by :func:`gate_table` on predictions already made
+    (notebook 06's, no extra training), with a status for the methods it does not judge.
+
+    Returns:
+        One row per method, in ``methods`` order: ``method, dataset, status`` (``passed``,
+        ``failed``; ``not run``: no synthetic content-disjoint prediction of it; ``not gated``:
+        see :func:`gated`), ``reason`` and the gate's figures (``n_splits, srocc_all,
+        within_<type>``...).
+    """
+    names = [m.name for m in methods if gated(m)]
+    try:
+        judged = gate_table(predictions, min_srocc, methods=names).set_index("method")
+    except ValueError:  # none of them has a synthetic content-disjoint prediction
+        judged = pd.DataFrame()
+    rows = []
+    for method in methods:
+        row: dict[str, object] = {"method": method.name, "dataset": GATE_DATASET}
+        if not gated(method):
+            why = (
+                f"published model (trained on {', '.join(method.trained_on)} before this study)"
+                if method.trained_on
+                else f"{method.kind}: nothing trained on human scores here"
+            )
+            row.update(status="not gated", reason=why)
+        elif method.name not in judged.index:
+            row.update(
+                status="not run", reason="no synthetic content-disjoint predictions in this run"
+            )
+        else:
+            verdict = judged.loc[method.name].drop("wall_s").to_dict()  # time: not measured here
+            passed = verdict.pop("passed")
+            row.update(verdict)
+            row["status"] = "passed" if passed else "failed"
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    first = ["method", "dataset", "status", "reason"]
+    return table[first + [c for c in table.columns if c not in first]]
+
+
 def run_gate(
     methods: Sequence[Method],
     profile: str = "quick",
@@ -336,6 +387,8 @@ __all__ = [
     "GateResult",
     "GateRule",
     "failed_methods",
+    "gate_status_table",
+    "gated",
     "gate_records",
     "gate_splits",
     "gate_table",
