@@ -1,5 +1,6 @@
 # Reproducible study: every figure and table is a target built from its notebook.
-#   make reproduce   set up .venv if missing, run every notebook (full profile) into results/
+#   make reproduce   set up .venv if missing, run every notebook (full profile) into results/;
+#                    each notebook's wall time and cache use -> results/benchmarks/study_timings.csv
 #   make quick       the same notebooks on the quick profile into build/quick/
 #   make test        set up .venv if missing, then the test suite (what CI runs)
 #   make lab         JupyterLab on the notebooks
@@ -23,6 +24,9 @@ export EDGEIQA_DATA
 PROFILE ?= full
 RESULTS ?= results
 QUICK_DIR := build/quick
+# Wall time and cache use of each notebook's latest run, and the cache counts behind them.
+TIMINGS = $(RESULTS)/benchmarks/study_timings.csv
+CACHE_LOGS = build/cachelog/$(PROFILE)
 
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 NAMES := $(notdir $(basename $(NOTEBOOKS)))
@@ -46,17 +50,28 @@ $(STAMP): requirements.txt requirements-models.txt pyproject.toml
 reproduce: $(NAMES:%=$(RESULTS)/%.ipynb) $(NAMES:%=$(RESULTS)/html/%.html)
 	@echo "Results written to $(RESULTS)/ (profile $(PROFILE), data root $(EDGEIQA_DATA))"
 	@$(BIN)/python -m edgeiqa.data check
+	@if [ -f "$(TIMINGS)" ]; then $(BIN)/python -m edgeiqa.timings summary "$(TIMINGS)"; fi
 
 quick:
 	$(MAKE) reproduce PROFILE=quick RESULTS=$(QUICK_DIR)
 
 # One executed notebook per source notebook (cebra-figures style pattern rule). The package files
 # each one depends on come from $(DEPS_MK), included below.
+# Each run also upserts the notebook's row of $(TIMINGS) (wall time from papermill's metadata,
+# cache hits/misses from the log its kernel writes at exit; see src/edgeiqa/timings.py). The log
+# path is absolute because the kernel runs in notebooks/, and a stale log is removed first since
+# the kernel adds to what it finds. A failed timing step only warns: under .DELETE_ON_ERROR a
+# failing line would delete the notebook that was just executed.
 $(RESULTS)/%.ipynb: notebooks/%.ipynb | $(STAMP)
 	@mkdir -p $(RESULTS)
 	@echo "== $* (profile $(PROFILE)) =="
+	@rm -f "$(CACHE_LOGS)/$*.json" && mkdir -p "$(CACHE_LOGS)"
+	EDGEIQA_CACHE_LOG="$(CURDIR)/$(CACHE_LOGS)/$*.json" \
 	$(BIN)/papermill $< $@ -k python3 --cwd notebooks \
 	    -p profile $(PROFILE) -p results_dir $(abspath $(RESULTS))
+	@$(BIN)/python -m edgeiqa.timings record --notebook "$@" --profile "$(PROFILE)" \
+	    --cache-log "$(CACHE_LOGS)/$*.json" --out "$(TIMINGS)" \
+	    || echo "warning: no timing recorded for $* in $(TIMINGS)" >&2
 
 $(RESULTS)/html/%.html: $(RESULTS)/%.ipynb | $(STAMP)
 	@mkdir -p $(RESULTS)/html

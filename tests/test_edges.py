@@ -231,3 +231,19 @@ def test_shrink_order_is_validated_and_in_the_key():
         EdgeParams(shrink_order="during")
     keys = {EdgeParams(shrink_order=o).key for o in edges.SHRINK_ORDERS}
     assert len(keys) == len(edges.SHRINK_ORDERS)
+
+
+def test_sobel_matches_scipy_reflect_sobel():
+    """The torch convolution computes scipy.ndimage.sobel's magnitude (reflect borders) to float32
+    rounding, on odd shapes and single rows or columns too."""
+    from scipy import ndimage
+
+    rng = np.random.default_rng(5)
+    for shape in [(64, 97), (5, 7), (1, 9), (9, 1), (1, 1)]:
+        lum = rng.random(shape)
+        expected = np.hypot(
+            ndimage.sobel(lum, axis=1, mode="reflect"), ndimage.sobel(lum, axis=0, mode="reflect")
+        )
+        got = edges.sobel_magnitude(lum)
+        assert got.dtype == np.float32 and got.shape == shape
+        assert np.abs(got - expected).max() < 1e-5

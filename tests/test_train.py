@@ -135,13 +135,17 @@ def test_speed_options_run_and_agree(train_data):
     inputs, classes, _ = train_data
     config = TrainConfig(epochs=1, batch_size=16, progress=False, channels_last=True)
     model = fit(build_model("CNN_2x"), inputs, classes, "classification", config).model
-    plain = predict(model, inputs[:8], "classification", channels_last=False)
-    assert np.allclose(predict(model, inputs[:8], "classification"), plain, atol=1e-5)
+    plain = predict(model, inputs[:8], "classification", channels_last=False, precision="fp32")
+    fp32 = predict(model, inputs[:8], "classification", precision="fp32")
+    assert np.allclose(fp32, plain, atol=1e-5)
     if bf16_supported(torch.device("cpu")):
-        fast = predict(model, inputs[:8], "classification", bf16=True)
+        fast = predict(model, inputs[:8], "classification", precision="bf16")
         assert np.abs(fast - plain).max() < 0.1
-        config = TrainConfig(epochs=1, batch_size=16, progress=False, bf16=True)
+        config = TrainConfig(epochs=1, batch_size=16, progress=False, precision="bf16")
         fit(build_model("CNN_2x"), inputs, classes, "classification", config)
+    else:
+        with pytest.raises(ValueError, match="no native bfloat16"):
+            predict(model, inputs[:8], "classification", precision="bf16")
 
 
 def test_checkpoint_round_trip(tmp_path, train_data):
@@ -196,3 +200,63 @@ def test_input_scale_is_set_from_training_pixels_and_checkpointed(tmp_path):
     path = save_checkpoint(result.model, tmp_path / "m", {"dataset": "test"})
     loaded, _ = load_checkpoint(path)
     assert float(loaded.input_scale) == pytest.approx(expected, rel=1e-5)
+
+
+def test_micro_batches_give_the_recipes_batch(train_data):
+    """A batch computed in several passes (gradients accumulated) trains the same weights as
+    the batch in one pass: the pixel budget is a speed setting, not part of the recipe."""
+    inputs, classes, _ = train_data
+    weights = []
+    for budget in (16 * 24, 8 * 16 * 24):  # one map per pass, then the whole batch of 8
+        config = TrainConfig(
+            epochs=2, batch_size=8, progress=False, precision="fp32", pixel_budget=budget
+        )
+        model = fit(build_model("CNN_Full_img", seed=3), inputs, classes, "classification", config)
+        weights.append(torch.cat([p.detach().flatten() for p in model.model.parameters()]))
+    # float32 sums in a different order: agreement to rounding, not bit for bit
+    assert torch.allclose(weights[0], weights[1], rtol=1e-4, atol=1e-5)
+
+
+def test_crops_train_on_windows_and_predict_whole_maps(train_data):
+    inputs, classes, _ = train_data
+    config = TrainConfig(epochs=2, batch_size=8, progress=False, crop=12, val_fraction=0.0)
+    first = fit(build_model("CNN_Full_img", seed=0), inputs, classes, "classification", config)
+    again = fit(build_model("CNN_Full_img", seed=0), inputs, classes, "classification", config)
+    whole = predict(first.model, inputs[:4], "classification")
+    assert whole.shape == (4, 4)
+    assert np.array_equal(whole, predict(again.model, inputs[:4], "classification"))
+    uncropped = fit(
+        build_model("CNN_Full_img", seed=0),
+        inputs,
+        classes,
+        "classification",
+        TrainConfig(epochs=2, batch_size=8, progress=False, val_fraction=0.0),
+    )
+    assert not np.allclose(whole, predict(uncropped.model, inputs[:4], "classification"))
+    with pytest.raises(ValueError, match="crop"):
+        fit(
+            build_model("CNN_Full_img"),
+            inputs,
+            classes,
+            "classification",
+            TrainConfig(epochs=1, crop=-1, progress=False),
+        )
+
+
+def test_runtime_settings(monkeypatch):
+    from edgeiqa import runtime
+
+    assert runtime.micro_batch((512, 768)) == 1
+    assert runtime.micro_batch((64, 96)) == 64
+    assert runtime.micro_batch((2000, 3000)) == 1
+    assert runtime.resolve_precision("fp32", torch.device("cpu")) == "fp32"
+    auto = runtime.resolve_precision("auto", torch.device("cpu"))
+    assert auto == ("bf16" if bf16_supported(torch.device("cpu")) else "fp32")
+    with pytest.raises(ValueError, match="precision"):
+        runtime.resolve_precision("fp16", torch.device("cpu"))
+    monkeypatch.setenv("EDGEIQA_THREADS", "two")
+    with pytest.raises(ValueError, match="EDGEIQA_THREADS"):
+        runtime.set_threads()
+    before = torch.get_num_threads()
+    monkeypatch.setenv("EDGEIQA_THREADS", str(before))
+    assert runtime.set_threads() == before

@@ -42,12 +42,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import ndimage
 from scipy.stats import spearmanr
 from skimage.transform import resize
 from tqdm.auto import tqdm
 
-from edgeiqa import config
+from edgeiqa import cachestats, config
 from edgeiqa.data.images import read_luminance
 from edgeiqa.errors import DataError
 
@@ -60,7 +59,7 @@ SHRINK_ORDERS: tuple[str, ...] = ("after", "before")
 PARTS: tuple[int, ...] = (1, 2, 4)
 
 # Bump when the computation changes so that stale cached maps are never reused.
-_ALGORITHM_VERSION = 2
+_ALGORITHM_VERSION = 3  # 3: Sobel in float32
 
 
 @dataclass(frozen=True)
@@ -105,17 +104,28 @@ class EdgeParams:
 def sobel_magnitude(luminance: np.ndarray) -> np.ndarray:
     """Unnormalised Sobel gradient magnitude of a 2-D image.
 
+    The same separable filters and borders as ``scipy.ndimage.sobel(..., mode="reflect")`` (the
+    derivative [-1, 0, 1] along one axis, then the smoothing [1, 2, 1] along the other; for a
+    one-pixel border scipy's half-sample reflection repeats the edge pixel), written as float32
+    array slices: about 4x faster than two float64 scipy passes at 768x512 and within 1e-6 of
+    them (``tests/test_edges.py``), so prediction from files is not held back by the edge map
+    (``benchmarks/bench_training.py``, file to score). Derivative first keeps a flat image at
+    exactly 0.
+
     Args:
         luminance: ``H x W`` array (any float range; 0-1 for :data:`SOBEL_MAX` to apply).
     Returns:
         float32 ``H x W`` array ``hypot(sobel_y, sobel_x)``.
     """
-    lum = np.asarray(luminance, dtype=np.float64)
+    lum = np.asarray(luminance, dtype=np.float32)
     if lum.ndim != 2:
         raise ValueError(f"sobel_magnitude needs a 2-D array, got shape {lum.shape}")
-    gy = ndimage.sobel(lum, axis=0, mode="reflect")
-    gx = ndimage.sobel(lum, axis=1, mode="reflect")
-    return np.hypot(gx, gy).astype(np.float32)
+    padded = np.pad(lum, 1, mode="edge")
+    down = padded[2:, :] - padded[:-2, :]  # derivative along axis 0, (H, W + 2)
+    gy = down[:, :-2] + 2 * down[:, 1:-1] + down[:, 2:]
+    across = padded[:, 2:] - padded[:, :-2]  # derivative along axis 1, (H + 2, W)
+    gx = across[:-2] + 2 * across[1:-1] + across[2:]
+    return np.hypot(gx, gy)
 
 
 def shrink(luminance: np.ndarray, max_side: int) -> np.ndarray:
@@ -190,9 +200,13 @@ def edge_map(
     target = cache_path(image_path, params)
     if target.is_file():
         try:
-            return np.load(target)
+            edge = np.load(target)
         except (OSError, ValueError):
             pass  # a damaged cache entry is rebuilt below
+        else:
+            cachestats.record("edges", hit=True)
+            return edge
+    cachestats.record("edges", hit=False)
     edge = compute_edge_map(read_luminance(image_path), params)
     target.parent.mkdir(parents=True, exist_ok=True)
     # write-then-rename so that a concurrent reader never sees half a file

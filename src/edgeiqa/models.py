@@ -209,11 +209,14 @@ class EdgeCNN(nn.Module):
             pad_h = max(0, self.min_side - height)
             pad_w = max(0, self.min_side - width)
             x = F.pad(x, (pad_w // 2, pad_w - pad_w // 2, pad_h // 2, pad_h - pad_h // 2))
-        out = self.head(self.spp(self.features(x * self.input_scale)))
+        features = self.spp(self.features(x * self.input_scale))
+        # The convolutions may run under bfloat16 autocast (edgeiqa.runtime); the small head
+        # runs in fp32 so the score keeps float32 resolution instead of bf16's 8-bit mantissa.
+        with torch.autocast(x.device.type, enabled=False):
+            out = self.head(features.float())
         if self.task == "regression":
-            # float() so that bfloat16 autocast still hands back a float32 score
-            return torch.sigmoid(out.float()).squeeze(1)
-        return out.float()
+            return torch.sigmoid(out).squeeze(1)
+        return out
 
 
 def build_model(

@@ -16,7 +16,14 @@ Choices (the paper gives only "40 epochs" and the 80/20 split):
 - determinism: ``torch.use_deterministic_algorithms`` is switched on for the duration of
   :func:`fit` (warn-only on GPUs, where some pooling kernels have no deterministic version), the
   global torch RNG is forked and seeded so the caller's RNG state is untouched;
-- device ``"auto"`` picks a GPU when ``torch.cuda.is_available()``; the same code runs either way.
+- device ``"auto"`` picks a GPU when ``torch.cuda.is_available()``; the same code runs either way;
+- speed: :mod:`edgeiqa.runtime` is the one fast path (threads set once, channels-last, bf16
+  convolutions where the device has native kernels, micro-batches with gradient accumulation),
+  used by every experiment through :func:`fit` and :func:`predict`;
+- crops (``crop``): each epoch, every training map larger than ``crop`` pixels on a side is
+  replaced by a random ``crop x crop`` window (seeded), so native-resolution maps of different
+  sizes batch together; validation and :func:`predict` always see whole maps, which spatial
+  pyramid pooling allows. Off by default: it is a recipe choice, not a speed lever.
 """
 
 from __future__ import annotations
@@ -39,7 +46,9 @@ from scipy import stats
 from torch import nn
 from tqdm.auto import tqdm
 
+from edgeiqa import runtime
 from edgeiqa.models import TASKS, EdgeCNN
+from edgeiqa.runtime import PIXEL_BUDGET, bf16_supported
 
 
 @dataclass
@@ -57,11 +66,14 @@ class TrainConfig:
         device: ``"auto"`` (GPU when available), ``"cpu"`` or ``"cuda"``.
         progress: show a tqdm bar over epochs.
         loss: regression loss, ``"mse"`` or ``"l1"`` (classification always uses cross-entropy).
-        channels_last: channels-last memory format for the conv layers (a speed option, on by
-            default: 1.5-3x faster on CPU in ``benchmarks/bench_training.py``; same results up to
-            float rounding).
-        bf16: bfloat16 autocast (a speed option where the device supports it; it changes
-            rounding, so it is off by default; see ``benchmarks/bench_training.py``).
+        channels_last: channels-last memory format for the conv layers (speed option,
+            :mod:`edgeiqa.runtime`; same results up to float rounding).
+        precision: ``"auto"`` (bf16 convolutions where the device has native bf16 kernels, else
+            fp32), ``"fp32"`` or ``"bf16"`` (:func:`edgeiqa.runtime.resolve_precision`).
+        pixel_budget: most map pixels per forward pass; larger batches run as micro-batches with
+            gradients accumulated (speed option, same optimisation).
+        crop: side of the random square training crops (0: whole maps; see the module
+            docstring). Changes what the model sees, so it is a recipe setting.
         scale_inputs: set the model's ``input_scale`` to 1 / std of the training pixels
             (:func:`input_scale`) before training; without it the paper's 4 fully connected
             layers stayed near chance for 40 epochs on fixed-scale Sobel maps.
@@ -77,7 +89,9 @@ class TrainConfig:
     progress: bool = True
     loss: str = "mse"
     channels_last: bool = True
-    bf16: bool = False
+    precision: str = "auto"
+    pixel_budget: int = PIXEL_BUDGET
+    crop: int = 0
     scale_inputs: bool = True
 
 
@@ -102,16 +116,6 @@ def resolve_device(device: str = "auto") -> torch.device:
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(device)
-
-
-def bf16_supported(device: torch.device) -> bool:
-    """Whether bfloat16 autocast is worth using on ``device`` (native bf16 kernels)."""
-    if device.type == "cuda":
-        return torch.cuda.is_bf16_supported()
-    try:
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except (AttributeError, RuntimeError):
-        return False
 
 
 def _autocast(device: torch.device, enabled: bool):
@@ -247,8 +251,35 @@ def _batches(
     return batches
 
 
-def _stack(arrays: list[np.ndarray], batch: np.ndarray, device, channels_last: bool):
-    x = torch.from_numpy(np.stack([arrays[i] for i in batch]))[:, None].to(device)
+def _crop_windows(
+    shapes: list[tuple[int, int]], indices: np.ndarray, crop: int, rng: np.random.Generator
+) -> dict[int, tuple[int, int, int, int]]:
+    """``{index: (top, left, height, width)}``: a random window of at most ``crop`` per side."""
+    windows = {}
+    for i in indices:
+        height, width = shapes[i]
+        h, w = min(crop, height), min(crop, width)
+        top = int(rng.integers(0, height - h + 1))
+        left = int(rng.integers(0, width - w + 1))
+        windows[int(i)] = (top, left, h, w)
+    return windows
+
+
+def _stack(
+    arrays: list[np.ndarray],
+    batch: np.ndarray,
+    device,
+    channels_last: bool,
+    windows: dict[int, tuple[int, int, int, int]] | None = None,
+):
+    if windows:
+        maps = []
+        for i in batch:
+            top, left, h, w = windows[int(i)]
+            maps.append(arrays[i][top : top + h, left : left + w])
+    else:
+        maps = [arrays[i] for i in batch]
+    x = torch.from_numpy(np.stack(maps))[:, None].to(device)
     if channels_last:
         x = x.contiguous(memory_format=torch.channels_last)
     return x
@@ -307,17 +338,20 @@ def fit(
         raise ValueError(f"TrainConfig.loss must be 'mse' or 'l1', got {config.loss!r}")
     if config.epochs < 1 or config.batch_size < 1:
         raise ValueError("TrainConfig.epochs and batch_size must be positive")
+    if config.crop < 0 or config.pixel_budget < 1:
+        raise ValueError("TrainConfig.crop must be >= 0 and pixel_budget positive")
     arrays = _as_arrays(inputs)
     n_outputs = getattr(model, "n_outputs", None) or 1
     y = _check_targets(targets, len(arrays), task, n_outputs)
     device = resolve_device(config.device)
-    use_bf16 = config.bf16 and bf16_supported(device)
+    runtime.ensure_threads()
+    use_bf16 = runtime.resolve_precision(config.precision, device) == "bf16"
     train_idx, val_idx = split_validation(len(arrays), config.val_fraction, config.seed, groups)
     if config.scale_inputs and isinstance(getattr(model, "input_scale", None), torch.Tensor):
         model.input_scale.fill_(input_scale([arrays[i] for i in train_idx]))
     shapes = [a.shape for a in arrays]
     rng = np.random.default_rng([config.seed, 2])
-    val_batches = _batches(shapes, val_idx, config.batch_size, None)
+    val_batches = _inference_batches(shapes, val_idx, config.batch_size, config.pixel_budget)
     y_all = torch.from_numpy(y).to(device)
 
     model.to(device)
@@ -338,17 +372,28 @@ def fit(
         for epoch in bar:
             model.train()
             total, count = 0.0, 0
-            for batch in _batches(shapes, train_idx, config.batch_size, rng):
-                x = _stack(arrays, batch, device, config.channels_last)
-                target = y_all[torch.from_numpy(batch).to(device)]
-                with _autocast(device, use_bf16):
-                    output = model(x)
-                loss = _loss(output.float(), target, task, config.loss)
+            windows = _crop_windows(shapes, train_idx, config.crop, rng) if config.crop else None
+            epoch_shapes = shapes
+            if windows:
+                epoch_shapes = list(shapes)
+                for i, (_, _, h, w) in windows.items():
+                    epoch_shapes[i] = (h, w)
+            for batch in _batches(epoch_shapes, train_idx, config.batch_size, rng):
                 optimiser.zero_grad(set_to_none=True)
-                loss.backward()
+                # micro-batches: the recipe's batch, computed in cache-sized passes whose
+                # gradients add up to the batch mean's (runtime module docstring)
+                step = runtime.micro_batch(epoch_shapes[batch[0]], config.pixel_budget)
+                for start in range(0, len(batch), step):
+                    part = batch[start : start + step]
+                    x = _stack(arrays, part, device, config.channels_last, windows)
+                    target = y_all[torch.from_numpy(part).to(device)]
+                    with _autocast(device, use_bf16):
+                        output = model(x)
+                    loss = _loss(output.float(), target, task, config.loss)
+                    (loss * (len(part) / len(batch))).backward()
+                    total += float(loss.detach()) * len(part)
+                    count += len(part)
                 optimiser.step()
-                total += float(loss.detach()) * len(batch)
-                count += len(batch)
             row = {
                 "epoch": epoch,
                 "train_loss": total / count,
@@ -391,6 +436,17 @@ def _evaluate(model, arrays, y, batches, task, config, device, use_bf16) -> dict
     return {"val_loss": loss, "val_metric": metric}
 
 
+def _inference_batches(
+    shapes: list[tuple[int, int]], indices: np.ndarray, batch_size: int, pixel_budget: int
+) -> list[np.ndarray]:
+    """Batches of equal-shaped inputs in a fixed order, each within ``pixel_budget`` pixels."""
+    batches = []
+    for batch in _batches(shapes, indices, batch_size, None):
+        step = runtime.micro_batch(shapes[batch[0]], pixel_budget)
+        batches += [batch[s : s + step] for s in range(0, len(batch), step)]
+    return batches
+
+
 def predict(
     model: nn.Module,
     inputs: Sequence[np.ndarray],
@@ -398,17 +454,20 @@ def predict(
     batch_size: int = 32,
     *,
     channels_last: bool = True,
-    bf16: bool = False,
+    precision: str = "auto",
+    pixel_budget: int = PIXEL_BUDGET,
 ) -> np.ndarray:
-    """Predictions for edge maps of any sizes, in input order.
+    """Predictions for edge maps of any sizes, in input order (the fast path of
+    :mod:`edgeiqa.runtime`).
 
     Args:
         model: a trained model for ``task`` (used on whichever device it sits).
         inputs: 2-D float32 edge maps.
         task: ``"classification"`` or ``"regression"``.
-        batch_size: images per forward pass (equal-sized images only).
+        batch_size: most images per forward pass (equal-sized images only).
         channels_last: channels-last memory format for model and inputs (speed option).
-        bf16: bfloat16 autocast where supported (speed option; changes rounding).
+        precision: ``"auto"``, ``"fp32"`` or ``"bf16"`` (:class:`TrainConfig`).
+        pixel_budget: most map pixels per forward pass.
 
     Returns:
         Classification: class probabilities ``(N, C)``; regression: ``(N,)`` in 0-1.
@@ -416,13 +475,14 @@ def predict(
     _check_task(model, task)
     arrays = _as_arrays(inputs)
     device = next(model.parameters()).device
-    use_bf16 = bf16 and bf16_supported(device)
+    runtime.ensure_threads()
+    use_bf16 = runtime.resolve_precision(precision, device) == "bf16"
     outputs: list[np.ndarray | None] = [None] * len(arrays)
-    if channels_last:
-        model.to(memory_format=torch.channels_last)
+    model.to(memory_format=torch.channels_last if channels_last else torch.contiguous_format)
     model.eval()
+    shapes = [a.shape for a in arrays]
     with torch.inference_mode(), _autocast(device, use_bf16):
-        for batch in _batches([a.shape for a in arrays], np.arange(len(arrays)), batch_size, None):
+        for batch in _inference_batches(shapes, np.arange(len(arrays)), batch_size, pixel_budget):
             output = model(_stack(arrays, batch, device, channels_last)).float()
             if task == "classification":
                 output = torch.softmax(output, dim=1)

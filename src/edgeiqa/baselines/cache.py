@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from edgeiqa import config
+from edgeiqa import cachestats, config
 
 
 def cache_key(image_path: str | os.PathLike, settings: str) -> str:
@@ -45,7 +45,9 @@ def cached_features(
     folder = config.cache_dir() / "baselines" / kind
     out = folder / f"{cache_key(image_path, settings)}.npy"
     if out.is_file():
+        cachestats.record(f"baselines/{kind}", hit=True)
         return np.load(out)
+    cachestats.record(f"baselines/{kind}", hit=False)
     values = np.asarray(compute())
     folder.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(f".{os.getpid()}.tmp.npy")

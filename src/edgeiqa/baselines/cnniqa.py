@@ -249,6 +249,7 @@ def fit_cnniqa(records: pd.DataFrame, config: CNNIQAConfig | None = None) -> tra
         progress=config.progress,
         loss="l1",
         channels_last=False,  # no faster for this 1-channel 32 x 32 network on the CPU
+        precision="fp32",  # the reference recipe, and its whole network would round to bf16
         scale_inputs=False,
     )
     return train.fit(model, inputs, targets, "regression", train_config, groups=groups)
@@ -269,7 +270,12 @@ def predict_cnniqa(
     scores = []
     for path in tqdm(list(image_paths), desc="CNNIQA predict", disable=not progress):
         per_patch = train.predict(
-            model, list(image_patches(path)), "regression", batch_size=512, channels_last=False
+            model,
+            list(image_patches(path)),
+            "regression",
+            batch_size=512,
+            channels_last=False,
+            precision="fp32",
         )
         scores.append(100.0 * float(np.mean(per_patch)))
     return np.asarray(scores)

@@ -26,7 +26,7 @@ import pandas as pd
 from PIL import Image
 from tqdm.auto import tqdm
 
-from edgeiqa import config
+from edgeiqa import cachestats, config
 from edgeiqa import distortions as dist_lib
 from edgeiqa.data import calibration
 from edgeiqa.data.schema import QUALITY_CLASS_EDGES, dmos100_to_quality, finalise_records
@@ -193,7 +193,9 @@ def load(
     contents = list(CONTENTS)[:n_contents]
     params = _params(contents, n_levels, max_side, seed)
     folder = config.cache_dir() / "synthetic" / build_key(params)
-    if not (folder / "labels.csv").is_file():
+    built = not (folder / "labels.csv").is_file()
+    cachestats.record("synthetic", hit=not built)
+    if built:
         # build beside the final folder and rename, so an interrupted build is never reused
         tmp = folder.with_name(f"{folder.name}.tmp{os.getpid()}")
         shutil.rmtree(tmp, ignore_errors=True)

@@ -228,7 +228,11 @@ def train_and_predict(
     result = fit(model, train_pieces, y_train, "classification", config, groups=g_train)
     test_pieces, test_parent = _pieces(classifier, [maps[i] for i in test_idx], test=True)
     piece_probs = predict(
-        result.model, test_pieces, "classification", channels_last=config.channels_last
+        result.model,
+        test_pieces,
+        "classification",
+        channels_last=config.channels_last,
+        precision=config.precision,
     )
     probs = mean_probabilities(piece_probs, test_parent, len(test_idx))
     by_mean = probs.argmax(axis=1)
@@ -261,7 +265,7 @@ def run_classification(
     content-disjointness checked there), so all classifiers see the same ones. Runs are made
     protocol by protocol, repeat by repeat, classifier by classifier. Repeat ``r`` trains with
     seed ``seed + r`` (weights, batch order, validation carve-out).
-    ``train_config.channels_last`` is used for prediction too.
+    ``train_config.channels_last`` and ``precision`` are used for prediction too.
 
     Args:
         records: record table of one dataset.
@@ -455,7 +459,6 @@ class ClassificationSettings:
                 lr=lr,
                 val_fraction=val_fraction,
                 seed=seed,
-                channels_last=True,
             ),
             save_models=save_models,
             checkpoint_prefix=checkpoint_prefix,
