@@ -70,8 +70,9 @@ class TrainConfig:
             :mod:`edgeiqa.runtime`; same results up to float rounding).
         precision: ``"auto"`` (bf16 convolutions where the device has native bf16 kernels, else
             fp32), ``"fp32"`` or ``"bf16"`` (:func:`edgeiqa.runtime.resolve_precision`).
-        pixel_budget: most map pixels per forward pass; larger batches run as micro-batches with
-            gradients accumulated (speed option, same optimisation).
+        pixel_budget: most map pixels per forward/backward pass; larger batches run as
+            micro-batches with gradients accumulated (speed option, same optimisation). None:
+            the measured budget of :func:`edgeiqa.runtime.pixel_budget`.
         crop: side of the random square training crops (0: whole maps; see the module
             docstring). Changes what the model sees, so it is a recipe setting.
         scale_inputs: set the model's ``input_scale`` to 1 / std of the training pixels
@@ -90,7 +91,7 @@ class TrainConfig:
     loss: str = "mse"
     channels_last: bool = True
     precision: str = "auto"
-    pixel_budget: int = PIXEL_BUDGET
+    pixel_budget: int | None = None
     crop: int = 0
     scale_inputs: bool = True
 
@@ -338,20 +339,25 @@ def fit(
         raise ValueError(f"TrainConfig.loss must be 'mse' or 'l1', got {config.loss!r}")
     if config.epochs < 1 or config.batch_size < 1:
         raise ValueError("TrainConfig.epochs and batch_size must be positive")
-    if config.crop < 0 or config.pixel_budget < 1:
+    if config.crop < 0 or (config.pixel_budget is not None and config.pixel_budget < 1):
         raise ValueError("TrainConfig.crop must be >= 0 and pixel_budget positive")
     arrays = _as_arrays(inputs)
     n_outputs = getattr(model, "n_outputs", None) or 1
     y = _check_targets(targets, len(arrays), task, n_outputs)
     device = resolve_device(config.device)
     runtime.ensure_threads()
-    use_bf16 = runtime.resolve_precision(config.precision, device) == "bf16"
+    precision = runtime.resolve_precision(config.precision, device)
+    use_bf16 = precision == "bf16"
+    budget = config.pixel_budget or runtime.pixel_budget(precision, training=True)
+    channels = _first_channels(model)
     train_idx, val_idx = split_validation(len(arrays), config.val_fraction, config.seed, groups)
     if config.scale_inputs and isinstance(getattr(model, "input_scale", None), torch.Tensor):
         model.input_scale.fill_(input_scale([arrays[i] for i in train_idx]))
     shapes = [a.shape for a in arrays]
     rng = np.random.default_rng([config.seed, 2])
-    val_batches = _inference_batches(shapes, val_idx, config.batch_size, config.pixel_budget)
+    val_batches = _inference_batches(
+        shapes, val_idx, config.batch_size, PIXEL_BUDGET, _first_channels(model)
+    )
     y_all = torch.from_numpy(y).to(device)
 
     model.to(device)
@@ -382,7 +388,7 @@ def fit(
                 optimiser.zero_grad(set_to_none=True)
                 # micro-batches: the recipe's batch, computed in cache-sized passes whose
                 # gradients add up to the batch mean's (runtime module docstring)
-                step = runtime.micro_batch(epoch_shapes[batch[0]], config.pixel_budget)
+                step = runtime.micro_batch(epoch_shapes[batch[0]], budget, channels)
                 for start in range(0, len(batch), step):
                     part = batch[start : start + step]
                     x = _stack(arrays, part, device, config.channels_last, windows)
@@ -436,13 +442,25 @@ def _evaluate(model, arrays, y, batches, task, config, device, use_bf16) -> dict
     return {"val_loss": loss, "val_metric": metric}
 
 
+def _first_channels(model: nn.Module) -> int:
+    """Filters of the model's first convolution (sizes its passes; 16 if it has none)."""
+    for layer in model.modules():
+        if isinstance(layer, nn.Conv2d):
+            return int(layer.out_channels)
+    return runtime.BUDGET_CHANNELS
+
+
 def _inference_batches(
-    shapes: list[tuple[int, int]], indices: np.ndarray, batch_size: int, pixel_budget: int
+    shapes: list[tuple[int, int]],
+    indices: np.ndarray,
+    batch_size: int,
+    pixel_budget: int,
+    channels: int = runtime.BUDGET_CHANNELS,
 ) -> list[np.ndarray]:
-    """Batches of equal-shaped inputs in a fixed order, each within ``pixel_budget`` pixels."""
+    """Batches of equal-shaped inputs in a fixed order, each within the pixel budget."""
     batches = []
     for batch in _batches(shapes, indices, batch_size, None):
-        step = runtime.micro_batch(shapes[batch[0]], pixel_budget)
+        step = runtime.micro_batch(shapes[batch[0]], pixel_budget, channels)
         batches += [batch[s : s + step] for s in range(0, len(batch), step)]
     return batches
 
@@ -482,7 +500,9 @@ def predict(
     model.eval()
     shapes = [a.shape for a in arrays]
     with torch.inference_mode(), _autocast(device, use_bf16):
-        for batch in _inference_batches(shapes, np.arange(len(arrays)), batch_size, pixel_budget):
+        for batch in _inference_batches(
+            shapes, np.arange(len(arrays)), batch_size, pixel_budget, _first_channels(model)
+        ):
             output = model(_stack(arrays, batch, device, channels_last)).float()
             if task == "classification":
                 output = torch.softmax(output, dim=1)

@@ -31,7 +31,7 @@ def _to_rgb(img: Image.Image) -> Image.Image:
         rgba = img.convert("RGBA")
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         return Image.alpha_composite(background, rgba).convert("RGB")
-    return img.convert("RGB")
+    return img if img.mode == "RGB" else img.convert("RGB")  # no copy of an RGB image
 
 
 def read_rgb(path: str | os.PathLike) -> np.ndarray:
@@ -50,10 +50,13 @@ def read_rgb(path: str | os.PathLike) -> np.ndarray:
         raise DataError(f"{path}: unreadable or truncated image ({exc})") from None
 
 
+_LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114], dtype=np.float32) / np.float32(255.0)
+
+
 def rgb_to_luminance(rgb: np.ndarray) -> np.ndarray:
     """BT.601 luma of an 8-bit RGB array as float32 on 0-1."""
-    rgb = np.asarray(rgb, dtype=np.float32)
-    return (rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114) / 255.0
+    # one float32 matrix product instead of three scaled planes: half the time at 768x512
+    return np.asarray(rgb, dtype=np.float32) @ _LUMA_WEIGHTS
 
 
 # MATLAB's rgb2gray weights: the first row of inv([1 .956 .621; 1 -.272 -.647; 1 -1.106 1.703])
