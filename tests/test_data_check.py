@@ -61,7 +61,8 @@ def test_check_on_fixture_root_reports_every_problem(capsys, tmp_path, monkeypat
     book["all_by_image"]["H4"] = "n/a"
     book.save(root / "CSIQ" / "csiq.DMOS.xlsx")
     code, out, _ = _run(capsys, "--root", str(root))
-    assert code == 0
+    assert code == 1  # problems found: all printed, then a non-zero status
+    assert out.rstrip().endswith("3 problem(s) in all")
     live = _section(out, "live")
     # reference copies (orgs == 1) present on disk are not reported as unlabelled
     assert "images + labels" in live[0] and "15 images" in live[0] and "ff 3" in live[0]
@@ -99,7 +100,7 @@ def test_check_unreadable_label_file_is_a_problem_not_a_crash(capsys, tmp_path, 
     root = write_root(tmp_path / "data")
     (root / "TID2013" / "mos_with_names.txt").unlink()
     code, out, _ = _run(capsys, "--root", str(root))
-    assert code == 0
+    assert code == 1
     tid = _section(out, "tid2013")
     assert "not loadable" in tid[0] and "no label file" in tid[2]
 
@@ -145,3 +146,29 @@ def test_check_runs_as_a_module(tmp_path):
     assert result.returncode == 0, result.stderr
     assert f"data root: {tmp_path}" in result.stdout
     assert "live: not found" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"",  # an empty file
+        b"image,type,ref,dmos\njpeg/img1.png,jpeg,refimgs/a.png,21,9\n",
+        "image,type,ref,dmos\njpeg/caf\xe9.png,jpeg,refimgs/a.png,21\n".encode("latin-1"),
+    ],
+    ids=["empty", "extra-field", "latin-1"],
+)
+def test_check_never_crashes_on_a_malformed_label_file(capsys, tmp_path, monkeypatch, content):
+    """Whatever a label file holds, check reports one line for it and goes on to the others."""
+    monkeypatch.setenv("EDGEIQA_CACHE", str(tmp_path / "cache"))
+    root = write_root(tmp_path / "data")
+    subset = root / "live_subset"
+    (subset / "images").mkdir(parents=True, exist_ok=True)
+    (subset / "labels.csv").write_bytes(content)
+    code, out, _ = _run(capsys, "--root", str(root))
+    assert code == 1
+    section = _section(out, "live_subset")
+    problem_lines = [line for line in section if line.startswith("  - ")]
+    assert problem_lines and all("\n" not in line for line in problem_lines)
+    assert str(subset) in "\n".join(section)
+    # the datasets after it are still checked
+    assert "no problems found" in "\n".join(_section(out, "kadid10k"))

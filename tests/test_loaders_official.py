@@ -416,3 +416,19 @@ def test_absent_dataset_is_not_substituted(tmp_path):
         load_dataset("csiq", root=tmp_path)
     with pytest.raises(DataError, match="dataset tid2008 not found"):
         load_dataset("tid2008", root=tmp_path)
+
+
+def test_datasets_parameter_as_papermill_hands_it_over():
+    """`-p datasets '["synthetic"]'` reaches the notebook as a string: it is read as the list."""
+    from edgeiqa.data.registry import parse_dataset_spec, resolve_datasets
+
+    assert parse_dataset_spec('["synthetic", "live_subset"]') == ["synthetic", "live_subset"]
+    assert parse_dataset_spec("synthetic, live_subset") == ["synthetic", "live_subset"]
+    assert parse_dataset_spec("synthetic") == ["synthetic"]
+    assert parse_dataset_spec(" auto ") == "auto"
+    assert parse_dataset_spec(("synthetic",)) == ["synthetic"]
+    assert resolve_datasets('["synthetic"]') == ["synthetic"]
+    with pytest.raises(ValueError, match="not a JSON list"):
+        parse_dataset_spec('["synthetic"')
+    with pytest.raises(ValueError, match="list of dataset names"):
+        parse_dataset_spec("[1, 2]")

@@ -6,8 +6,11 @@ found (missing images, label rows that do not parse or repeat, image files no la
 with ``--decode``, images that cannot be decoded). Problems are collected, not stopped at.
 For the synthetic set it reports the cached builds without building one.
 
-Exit status: 0 whatever datasets are absent or faulty (the report says so); 2, with a one-line
-error, when the root itself is unusable.
+Exit status: 0 when no problem was found (absent datasets are not problems); 1 when any
+problem was found (all of them are printed first); 2, with a one-line error, when the root
+itself is unusable. A loader that fails in an unexpected way (a malformed value, an encoding, a
+damaged file) is a problem of its dataset, reported in one line, never a traceback: the report
+goes on to the other datasets.
 """
 
 from __future__ import annotations
@@ -86,8 +89,23 @@ def _decode_all(df: pd.DataFrame, name: str, problems: list[str]) -> None:
             problems.append(str(exc))
 
 
+def _one_line(exc: BaseException) -> str:
+    """An exception as one line: its type and the first line of its message."""
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
 def check_dataset(name: str, root: Path, decode: bool = False) -> tuple[list[str], list[str]]:
-    """Report lines and problems for one registry dataset under ``root``."""
+    """Report lines and problems for one registry dataset under ``root``; never raises for what
+    the files hold (an unexpected failure becomes a one-line problem naming the folder)."""
+    try:
+        return _check_dataset(name, root, decode)
+    except Exception as exc:  # noqa: BLE001 - the check's promise: report and go on
+        folder = root / (DATASETS[name].folder or name)
+        return [f"{name}: found at {folder} but not checkable"], [f"{folder}: {_one_line(exc)}"]
+
+
+def _check_dataset(name: str, root: Path, decode: bool) -> tuple[list[str], list[str]]:
     info = DATASETS[name]
     folder = root / info.folder
     problems: list[str] = []
@@ -128,17 +146,24 @@ def check_dataset(name: str, root: Path, decode: bool = False) -> tuple[list[str
 
 def check(root: str | Path | None = None, decode: bool = False) -> str:
     """The whole report as text (see module docstring); DataError when the root is unusable."""
+    return run_check(root, decode)[0]
+
+
+def run_check(root: str | Path | None = None, decode: bool = False) -> tuple[str, int]:
+    """The report and the number of problems found; DataError when the root is unusable."""
     base = resolve_root(root)
     try:
         next(base.iterdir(), None)
     except OSError as exc:
         raise DataError(f"{base}: data root is not readable ({exc.strerror})") from None
     out = [f"data root: {base}"]
+    n_problems = 0
     for name in DATASETS:
         if not DATASETS[name].folder:
             out += _check_synthetic()
             continue
         lines, problems = check_dataset(name, base, decode)
+        n_problems += len(problems)
         out += lines
         if problems:
             out.append(f"  {len(problems)} problem(s):")
@@ -147,7 +172,8 @@ def check(root: str | Path | None = None, decode: bool = False) -> str:
                 out.append(f"  - ... and {len(problems) - MAX_PROBLEMS_SHOWN} more")
         elif not lines[0].startswith(f"{name}: not found"):
             out.append("  no problems found")
-    return "\n".join(out)
+    out.append(f"{n_problems} problem(s) in all" if n_problems else "no problems in all")
+    return "\n".join(out), n_problems
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -161,11 +187,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--decode", action="store_true", help="also decode every image (slow)")
     args = parser.parse_args(argv)
     try:
-        print(check(args.root, args.decode))
+        report, n_problems = run_check(args.root, args.decode)
     except DataError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    return 0
+    print(report)
+    return 1 if n_problems else 0
 
 
 if __name__ == "__main__":

@@ -89,6 +89,42 @@ def read_csv(path: Path) -> pd.DataFrame:
     return df.apply(lambda col: col.str.strip())
 
 
+def read_strict_csv(path: Path) -> pd.DataFrame:
+    """A UTF-8 CSV table of strings whose every row has the header's field count.
+
+    ``pandas.read_csv`` reads a row with one field too many (a decimal comma: ``21,9``) by
+    shifting the first column into the index, and a latin-1 file as a raw decode error; both
+    become one-line :class:`DataError` s naming the file and the line here.
+    """
+    import csv
+
+    try:
+        text = Path(path).read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DataError(
+            f"{path}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})"
+        ) from None
+    except OSError as exc:
+        raise DataError(f"{path}: unreadable label file ({exc.strerror})") from None
+    rows = list(csv.reader(text.splitlines()))
+    if not rows or not any(field.strip() for field in rows[0]):
+        raise DataError(f"{path}: empty label file (no header)")
+    header = [field.strip() for field in rows[0]]
+    body = []
+    for number, row in enumerate(rows[1:], start=2):
+        if not row:
+            continue  # a blank line
+        if len(row) != len(header):
+            raise DataError(
+                f"{path}: line {number} has {len(row)} fields, the header has {len(header)} "
+                "(a decimal comma or a stray separator?)"
+            )
+        body.append([field.strip() for field in row])
+    if not body:
+        raise DataError(f"{path}: no label rows below the header")
+    return pd.DataFrame(body, columns=header, dtype=str)
+
+
 def require_columns(df: pd.DataFrame, columns: Iterable[str], path: Path) -> None:
     missing = [c for c in columns if c not in df.columns]
     if missing:

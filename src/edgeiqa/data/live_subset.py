@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from edgeiqa.data.labelfiles import read_strict_csv
 from edgeiqa.data.schema import QUALITY_CLASS_EDGES, dmos100_to_quality, finalise_records
 from edgeiqa.errors import DataError
 
@@ -30,10 +32,18 @@ def load(
     labels_path = folder / "labels.csv"
     if not labels_path.is_file():
         raise DataError(f"{labels_path}: label file missing")
-    labels = pd.read_csv(labels_path)
+    labels = read_strict_csv(labels_path)
     missing = [c for c in REQUIRED if c not in labels]
     if missing:
         raise DataError(f"{labels_path}: missing column(s) {missing}")
+    dmos = pd.to_numeric(labels["dmos"], errors="coerce")
+    bad = dmos.isna() | ~np.isfinite(dmos)
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise DataError(
+            f"{labels_path}: line {row + 2}: dmos {labels['dmos'].iloc[row]!r} is not a number"
+        )
+    labels["dmos"] = dmos
     images = folder / "images"
     df = pd.DataFrame(
         {
@@ -50,6 +60,9 @@ def load(
     for extra in ("dmos_std", "strength_measure", "strength_value", "match"):
         if extra in labels:
             df[extra] = labels[extra]
+    for numeric in ("dmos_std", "strength_value"):  # descriptive columns: a blank stays NaN
+        if numeric in df:
+            df[numeric] = pd.to_numeric(df[numeric].replace("", np.nan), errors="coerce")
     if check_files:
         for path in list(df["image_path"]) + sorted(set(df["ref_path"])):
             if not Path(path).is_file():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,6 +91,29 @@ def available_datasets(root: str | Path | None = None) -> list[str]:
     return names + [n for n, i in DATASETS.items() if i.folder and (base / i.folder).is_dir()]
 
 
+def parse_dataset_spec(spec: str | Sequence[str]) -> str | list[str]:
+    """A notebook's ``datasets`` parameter as ``"auto"`` or a list of names.
+
+    Papermill's ``-p datasets '["synthetic", "live_subset"]'`` arrives as a string, so a string
+    holding a JSON list is read as that list; ``"synthetic,live_subset"`` is split at the commas;
+    any other string is one name.
+    """
+    if not isinstance(spec, str):
+        return [str(name) for name in spec]
+    text = spec.strip()
+    if text == "auto":
+        return "auto"
+    if text.startswith("["):
+        try:
+            names = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"datasets {spec!r}: not a JSON list ({exc.msg})") from None
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise ValueError(f"datasets {spec!r}: expected a list of dataset names")
+        return names
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
 def resolve_datasets(
     spec: str | Sequence[str], root: str | Path | None = None, include_official: bool = True
 ) -> list[str]:
@@ -99,12 +123,13 @@ def resolve_datasets(
     only with ``include_official``). A name or list of names is taken as asked: each must be a
     known dataset, and loading one that is absent fails rather than running on something else.
     """
-    if isinstance(spec, str) and spec == "auto":
+    spec = parse_dataset_spec(spec)
+    if spec == "auto":
         names = available_datasets(root)
         if not include_official:
             names = [n for n in names if n in ("synthetic", "live_subset")]
         return names
-    names = [spec] if isinstance(spec, str) else list(spec)
+    names = list(spec)
     for name in names:
         dataset_info(name)
     return names

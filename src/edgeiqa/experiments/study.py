@@ -16,7 +16,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from edgeiqa.data.registry import DATASETS, available_datasets, load_dataset
+from edgeiqa.data.registry import (
+    DATASETS,
+    available_datasets,
+    load_dataset,
+    parse_dataset_spec,
+)
 from edgeiqa.data.schema import PAPER_DISTORTIONS
 from edgeiqa.edge_cnn import RegressionSettings
 from edgeiqa.errors import DataError
@@ -138,10 +143,11 @@ def load_study_datasets(
         Record tables keyed by dataset name, in run order.
     """
     found = available_datasets(data_root)
-    if isinstance(datasets, str) and datasets == "auto":
+    spec = parse_dataset_spec(datasets)  # papermill hands a list parameter over as a string
+    if spec == "auto":
         names = ["synthetic"] + (["live_subset"] if "live_subset" in found else [])
     else:
-        names = [datasets] if isinstance(datasets, str) else list(dict.fromkeys(datasets))
+        names = list(dict.fromkeys(spec))
     if include_official:
         for name in OFFICIAL_DATASETS:
             loader = importlib.util.find_spec(f"edgeiqa.data.{DATASETS[name].module}")
