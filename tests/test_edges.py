@@ -247,3 +247,43 @@ def test_sobel_matches_scipy_reflect_sobel():
         got = edges.sobel_magnitude(lum)
         assert got.dtype == np.float32 and got.shape == shape
         assert np.abs(got - expected).max() < 1e-5
+
+
+@pytest.mark.parametrize(
+    "damage",
+    ["zero-byte", "wrong-shape", "nan", "float64"],
+)
+def test_damaged_cache_entry_is_rebuilt_with_a_notice(tmp_path, cache, capsys, damage):
+    rng = np.random.default_rng(2)
+    path = _write_png(tmp_path / "img.png", rng.integers(0, 256, (40, 60, 3)))
+    params = EdgeParams(max_side=32)
+    good = edges.edge_map(path, params)
+    target = edges.cache_path(path, params)
+    if damage == "zero-byte":
+        target.write_bytes(b"")
+    elif damage == "wrong-shape":
+        np.save(target, good[:10])
+    elif damage == "nan":
+        np.save(target, np.full_like(good, np.nan))
+    else:
+        np.save(target, good.astype(np.float64))
+    capsys.readouterr()
+    rebuilt = edges.edge_map(path, params)
+    assert np.array_equal(rebuilt, good)
+    notice = capsys.readouterr().err.strip().splitlines()
+    assert len(notice) == 1 and str(target) in notice[0] and "rebuilt" in notice[0]
+    # the entry is whole again: the next call is a silent hit
+    assert np.array_equal(edges.edge_map(path, params), good)
+    assert capsys.readouterr().err == ""
+
+
+def test_unwritable_cache_is_a_one_line_error(tmp_path, monkeypatch):
+    from edgeiqa.errors import DataError
+
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder should be")
+    monkeypatch.setenv("EDGEIQA_CACHE", str(blocker))
+    path = _write_png(tmp_path / "img.png", np.zeros((20, 30, 3)))
+    with pytest.raises(DataError, match="edge-map cache not writable") as info:
+        edges.edge_map(path, EdgeParams(max_side=16))
+    assert "\n" not in str(info.value) and "EDGEIQA_CACHE" in str(info.value)

@@ -260,3 +260,26 @@ def test_runtime_settings(monkeypatch):
     before = torch.get_num_threads()
     monkeypatch.setenv("EDGEIQA_THREADS", str(before))
     assert runtime.set_threads() == before
+
+
+@pytest.mark.parametrize("damage", ["empty", "garbage", "foreign-object", "bad-card"])
+def test_unreadable_checkpoint_is_a_one_line_error(tmp_path, damage):
+    import pathlib
+
+    path = tmp_path / f"{damage}.pt"
+    if damage == "empty":
+        path.write_bytes(b"")
+    elif damage == "garbage":
+        path.write_bytes(b"not a checkpoint at all")
+    elif damage == "foreign-object":
+        torch.save({"x": pathlib.PurePosixPath("/")}, path)
+    else:
+        good = save_checkpoint(build_model("CNN_Full_img"), tmp_path / "good", {"a": 1})
+        saved = torch.load(good, weights_only=True)
+        saved["meta_json"] = "{not json"
+        torch.save(saved, path)
+    with pytest.raises(ValueError, match="not a readable edgeiqa checkpoint") as info:
+        load_checkpoint(path)
+    message = str(info.value)
+    assert "\n" not in message and str(path) in message
+    assert "weights_only" not in message  # never the advice to unpickle untrusted code

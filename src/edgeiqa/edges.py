@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -42,6 +43,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from PIL import Image
 from scipy.stats import spearmanr
 from skimage.transform import resize
 from tqdm.auto import tqdm
@@ -134,6 +136,15 @@ def sobel_magnitude(luminance: np.ndarray) -> np.ndarray:
     return np.sqrt(gx, out=gx)
 
 
+def shrunk_shape(shape: tuple[int, ...], max_side: int) -> tuple[int, int]:
+    """``(H, W)`` of an image of ``shape`` brought to a longer side of at most ``max_side``."""
+    h, w = int(shape[0]), int(shape[1])
+    if max_side == 0 or max(h, w) <= max_side:
+        return h, w
+    scale = max_side / max(h, w)
+    return max(1, round(h * scale)), max(1, round(w * scale))
+
+
 def shrink(luminance: np.ndarray, max_side: int) -> np.ndarray:
     """``luminance`` resized (aspect kept) so that its longer side is at most ``max_side``.
 
@@ -143,11 +154,9 @@ def shrink(luminance: np.ndarray, max_side: int) -> np.ndarray:
     Returns:
         float32 array.
     """
-    h, w = luminance.shape
-    if max_side == 0 or max(h, w) <= max_side:
+    shape = shrunk_shape(luminance.shape, max_side)
+    if shape == tuple(luminance.shape):
         return np.asarray(luminance, dtype=np.float32)
-    scale = max_side / max(h, w)
-    shape = (max(1, round(h * scale)), max(1, round(w * scale)))
     out = resize(luminance, shape, order=1, anti_aliasing=True, preserve_range=True)
     return out.astype(np.float32)
 
@@ -205,22 +214,48 @@ def edge_map(
         return compute_edge_map(read_luminance(image_path), params)
     target = cache_path(image_path, params)
     if target.is_file():
-        try:
-            edge = np.load(target)
-        except (OSError, ValueError):
-            pass  # a damaged cache entry is rebuilt below
-        else:
+        edge, problem = _load_cached(target, image_path, params)
+        if problem is None:
             cachestats.record("edges", hit=True)
             return edge
+        # a damaged entry (a killed write, a disk error, an edit) is rebuilt, and said once
+        tqdm.write(f"{target}: cached edge map {problem}; rebuilt", file=sys.stderr)
     cachestats.record("edges", hit=False)
     edge = compute_edge_map(read_luminance(image_path), params)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    # write-then-rename so that a concurrent reader never sees half a file
-    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".npy.tmp")
-    with os.fdopen(fd, "wb") as fh:
-        np.save(fh, edge)
-    os.replace(tmp, target)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # write-then-rename so that a concurrent reader never sees half a file
+        fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".npy.tmp")
+        with os.fdopen(fd, "wb") as fh:
+            np.save(fh, edge)
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise DataError(
+            f"{target.parent}: edge-map cache not writable ({exc.strerror}); "
+            "set EDGEIQA_CACHE to a writable folder"
+        ) from None
     return edge
+
+
+def _load_cached(
+    target: Path, image_path: str | os.PathLike, params: EdgeParams
+) -> tuple[np.ndarray | None, str | None]:
+    """The cached map and None, or None and what is wrong with it (it is then rebuilt)."""
+    try:
+        edge = np.load(target, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as exc:
+        return None, f"unreadable ({type(exc).__name__})"
+    try:
+        with Image.open(image_path) as image:
+            width, height = image.size
+    except (OSError, ValueError):
+        return edge, None  # the image itself is checked when it is read
+    expected = shrunk_shape((height, width), params.max_side)
+    if edge.dtype != np.float32 or edge.shape != expected:
+        return None, f"is {edge.dtype} {edge.shape}, expected float32 {expected}"
+    if not np.isfinite(edge).all() or edge.min() < 0 or edge.max() > 1:
+        return None, "holds values outside [0, 1] or not finite"
+    return edge, None
 
 
 def edge_maps(

@@ -31,6 +31,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+import pickle
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
@@ -573,10 +574,19 @@ def load_checkpoint(path: str | Path) -> tuple[nn.Module, dict]:
         saved = torch.load(pt_path, map_location="cpu", weights_only=True)
         model = EdgeCNN(**saved["model_args"])
         model.load_state_dict(saved["state_dict"])
-    except (KeyError, RuntimeError, TypeError) as error:
-        raise ValueError(f"{pt_path}: not an edgeiqa checkpoint ({error})") from None
+        meta = json.loads(saved["meta_json"])
+    except Exception as error:  # noqa: BLE001 - torch.load raises many types for a bad file
+        # one line naming the file; never torch's advice to retry with weights_only=False,
+        # which would run code from an untrusted file
+        detail = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        if isinstance(error, pickle.UnpicklingError):
+            detail = "not a weights file, or it holds objects other than weights"
+        elif isinstance(error, EOFError):
+            detail = "the file ends early (empty or cut off)"
+        reason = f"{type(error).__name__}: {detail}" if detail else type(error).__name__
+        raise ValueError(f"{pt_path}: not a readable edgeiqa checkpoint ({reason})") from None
     model.eval()
-    return model, json.loads(saved["meta_json"])
+    return model, meta
 
 
 __all__ = [

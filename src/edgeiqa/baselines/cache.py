@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from edgeiqa import cachestats, config
+from edgeiqa.errors import DataError
 
 
 def cache_key(image_path: str | os.PathLike, settings: str) -> str:
@@ -45,12 +48,27 @@ def cached_features(
     folder = config.cache_dir() / "baselines" / kind
     out = folder / f"{cache_key(image_path, settings)}.npy"
     if out.is_file():
-        cachestats.record(f"baselines/{kind}", hit=True)
-        return np.load(out)
+        try:
+            values = np.load(out, allow_pickle=False)
+        except (OSError, ValueError, EOFError) as exc:
+            # a damaged entry (a killed write, a disk error) is rebuilt, and said once
+            tqdm.write(
+                f"{out}: cached {kind} features unreadable ({type(exc).__name__}); rebuilt",
+                file=sys.stderr,
+            )
+        else:
+            cachestats.record(f"baselines/{kind}", hit=True)
+            return values
     cachestats.record(f"baselines/{kind}", hit=False)
     values = np.asarray(compute())
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(f".{os.getpid()}.tmp.npy")
-    np.save(tmp, values)
-    os.replace(tmp, out)  # atomic, so a parallel run never reads half a file
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_suffix(f".{os.getpid()}.tmp.npy")
+        np.save(tmp, values)
+        os.replace(tmp, out)  # atomic, so a parallel run never reads half a file
+    except OSError as exc:
+        raise DataError(
+            f"{folder}: feature cache not writable ({exc.strerror}); "
+            "set EDGEIQA_CACHE to a writable folder"
+        ) from None
     return values
