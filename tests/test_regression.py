@@ -309,3 +309,21 @@ def test_study_settings_never_guess_the_synthetic_profile():
     handed = study_lib.StudySettings(("synthetic",), None, False, edge_cnn.RegressionSettings())
     with pytest.raises(DataError, match="no profile recorded"):
         handed.load_records(progress=False)
+
+
+def test_same_seed_profile_and_threads_give_identical_csvs(tmp_path):
+    """Determinism on the CPU: a training run repeated with the same seed, settings and thread
+    count writes byte-identical prediction CSVs (the fast path included: channels-last, the
+    precision "auto" resolves to on this CPU, micro-batches)."""
+    records = fake_records()
+    inputs = fake_inputs(records)
+    settings = edge_cnn.RegressionSettings(**TINY)
+    written = []
+    for attempt in range(2):
+        run = reg.run_protocol(records, inputs, "content", settings)
+        path = tmp_path / f"predictions_{attempt}.csv"
+        run.predictions.to_csv(path, index=False)
+        written.append(path.read_bytes())
+    assert written[0] == written[1]
+    other = reg.run_protocol(records, inputs, "content", replace(settings, seed=settings.seed + 7))
+    assert not other.predictions["predicted"].equals(run.predictions["predicted"])
