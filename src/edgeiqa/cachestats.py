@@ -18,12 +18,12 @@ log before each run.
 from __future__ import annotations
 
 import atexit
-import fcntl
 import json
 import os
-import tempfile
 from collections import defaultdict
 from pathlib import Path
+
+from edgeiqa.fileio import locked_folder, write_atomic
 
 ENV_VAR = "EDGEIQA_CACHE_LOG"
 
@@ -68,21 +68,14 @@ def merge(a: dict[str, dict[str, int]], b: dict[str, dict[str, int]]) -> dict[st
 def write_log(path: str | os.PathLike) -> None:
     """Add this process's counts to the JSON log at ``path`` (created if missing), atomically."""
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    # lock the folder (no lock file left behind): another process sharing the log may be exiting
-    folder = os.open(target.parent, os.O_RDONLY)
-    try:
-        fcntl.flock(folder, fcntl.LOCK_EX)
+    # another process sharing the log may be exiting at the same time
+    with locked_folder(target.parent):
         try:
             previous = json.loads(target.read_text())
         except (FileNotFoundError, ValueError):
             previous = {}
-        fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".json.tmp")
-        with os.fdopen(fd, "w") as fh:
-            json.dump(merge(previous, snapshot()), fh, indent=1)
-        os.replace(tmp, target)
-    finally:
-        os.close(folder)  # releases the lock
+        counts = merge(previous, snapshot())
+        write_atomic(target, lambda fh: json.dump(counts, fh, indent=1), text=True)
 
 
 def _write_log() -> None:

@@ -36,7 +36,6 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +50,7 @@ from tqdm.auto import tqdm
 from edgeiqa import cachestats, config
 from edgeiqa.data.images import read_luminance
 from edgeiqa.errors import DataError
+from edgeiqa.fileio import load_npy, save_cache_npy
 
 SOBEL_MAX: float = float(np.sqrt(20.0))
 """Largest Sobel gradient magnitude of an image on 0-1 (a corner-like 3x3 patch gives
@@ -222,18 +222,7 @@ def edge_map(
         tqdm.write(f"{target}: cached edge map {problem}; rebuilt", file=sys.stderr)
     cachestats.record("edges", hit=False)
     edge = compute_edge_map(read_luminance(image_path), params)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        # write-then-rename so that a concurrent reader never sees half a file
-        fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".npy.tmp")
-        with os.fdopen(fd, "wb") as fh:
-            np.save(fh, edge)
-        os.replace(tmp, target)
-    except OSError as exc:
-        raise DataError(
-            f"{target.parent}: edge-map cache not writable ({exc.strerror}); "
-            "set EDGEIQA_CACHE to a writable folder"
-        ) from None
+    save_cache_npy(target, edge, "edge-map")
     return edge
 
 
@@ -241,10 +230,9 @@ def _load_cached(
     target: Path, image_path: str | os.PathLike, params: EdgeParams
 ) -> tuple[np.ndarray | None, str | None]:
     """The cached map and None, or None and what is wrong with it (it is then rebuilt)."""
-    try:
-        edge = np.load(target, allow_pickle=False)
-    except (OSError, ValueError, EOFError) as exc:
-        return None, f"unreadable ({type(exc).__name__})"
+    edge, problem = load_npy(target)
+    if problem is not None:
+        return None, problem
     try:
         with Image.open(image_path) as image:
             width, height = image.size

@@ -120,24 +120,12 @@ def micro_batch(
     return max(1, pixel_budget * BUDGET_CHANNELS // max(1, pixels))
 
 
-def describe(device: torch.device | None = None) -> dict[str, object]:
-    """The speed settings in use, for benchmark tables and checkpoint cards."""
-    device = device or torch.device("cpu")
-    return {
-        "threads": torch.get_num_threads(),
-        "cpu_count": os.cpu_count(),
-        "bf16_native": bf16_supported(device),
-        "torch": torch.__version__,
-    }
-
-
 __all__ = [
     "BF16_TRAIN_PIXEL_BUDGET",
     "BUDGET_CHANNELS",
     "PIXEL_BUDGET",
     "PRECISIONS",
     "bf16_supported",
-    "describe",
     "ensure_threads",
     "micro_batch",
     "pixel_budget",

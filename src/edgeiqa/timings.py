@@ -24,14 +24,14 @@ from __future__ import annotations
 import argparse
 import ast
 import csv
-import fcntl
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+
+from edgeiqa.fileio import locked_folder, write_atomic
 
 FIXED_COLUMNS: tuple[str, ...] = (
     "notebook",
@@ -146,15 +146,16 @@ def write_table(path: str | os.PathLike, rows: list[dict[str, str]]) -> None:
     target = Path(path)
     caches = sorted({k for r in rows for k in r if k not in FIXED_COLUMNS})
     columns = [*FIXED_COLUMNS, *caches]
-    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".csv.tmp")
-    with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
+
+    def write(fh) -> None:
         writer = csv.DictWriter(fh, columns, restval="", lineterminator="\n")
         writer.writeheader()
         for r in rows:
             fixed = {c: r.get(c, "") for c in FIXED_COLUMNS}
             writer.writerow({**fixed, **{c: r.get(c) or "0" for c in caches}})
-    os.chmod(tmp, 0o644)  # mkstemp makes it private; the table is committed and shared
-    os.replace(tmp, target)
+
+    # mkstemp makes the file private; the table is committed and shared
+    write_atomic(target, write, text=True, permissions=0o644)
 
 
 def record(
@@ -170,13 +171,8 @@ def record(
     """
     row = notebook_row(notebook, cache_log, profile)
     target = Path(out)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    folder = os.open(target.parent, os.O_RDONLY)
-    try:
-        fcntl.flock(folder, fcntl.LOCK_EX)
+    with locked_folder(target.parent):
         write_table(target, upsert(read_table(target), row))
-    finally:
-        os.close(folder)  # releases the lock
     return row
 
 

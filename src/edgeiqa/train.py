@@ -48,6 +48,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from edgeiqa import runtime
+from edgeiqa.errors import one_line
 from edgeiqa.models import TASKS, EdgeCNN
 from edgeiqa.runtime import PIXEL_BUDGET, bf16_supported
 
@@ -356,9 +357,7 @@ def fit(
         model.input_scale.fill_(input_scale([arrays[i] for i in train_idx]))
     shapes = [a.shape for a in arrays]
     rng = np.random.default_rng([config.seed, 2])
-    val_batches = _inference_batches(
-        shapes, val_idx, config.batch_size, PIXEL_BUDGET, _first_channels(model)
-    )
+    val_batches = _inference_batches(shapes, val_idx, config.batch_size, PIXEL_BUDGET, channels)
     y_all = torch.from_numpy(y).to(device)
 
     model.to(device)
@@ -380,18 +379,14 @@ def fit(
             model.train()
             total, count = 0.0, 0
             windows = _crop_windows(shapes, train_idx, config.crop, rng) if config.crop else None
-            epoch_shapes = shapes
-            if windows:
-                epoch_shapes = list(shapes)
-                for i, (_, _, h, w) in windows.items():
-                    epoch_shapes[i] = (h, w)
+            epoch_shapes = list(shapes)
+            for i, (_, _, h, w) in (windows or {}).items():
+                epoch_shapes[i] = (h, w)
             for batch in _batches(epoch_shapes, train_idx, config.batch_size, rng):
                 optimiser.zero_grad(set_to_none=True)
                 # micro-batches: the recipe's batch, computed in cache-sized passes whose
                 # gradients add up to the batch mean's (runtime module docstring)
-                step = runtime.micro_batch(epoch_shapes[batch[0]], budget, channels)
-                for start in range(0, len(batch), step):
-                    part = batch[start : start + step]
+                for part in _passes(batch, epoch_shapes, budget, channels):
                     x = _stack(arrays, part, device, config.channels_last, windows)
                     target = y_all[torch.from_numpy(part).to(device)]
                     with _autocast(device, use_bf16):
@@ -451,6 +446,14 @@ def _first_channels(model: nn.Module) -> int:
     return runtime.BUDGET_CHANNELS
 
 
+def _passes(
+    batch: np.ndarray, shapes: list[tuple[int, int]], pixel_budget: int, channels: int
+) -> list[np.ndarray]:
+    """``batch`` (equal-shaped inputs) cut into consecutive passes within the pixel budget."""
+    step = runtime.micro_batch(shapes[batch[0]], pixel_budget, channels)
+    return [batch[start : start + step] for start in range(0, len(batch), step)]
+
+
 def _inference_batches(
     shapes: list[tuple[int, int]],
     indices: np.ndarray,
@@ -461,8 +464,7 @@ def _inference_batches(
     """Batches of equal-shaped inputs in a fixed order, each within the pixel budget."""
     batches = []
     for batch in _batches(shapes, indices, batch_size, None):
-        step = runtime.micro_batch(shapes[batch[0]], pixel_budget, channels)
-        batches += [batch[s : s + step] for s in range(0, len(batch), step)]
+        batches += _passes(batch, shapes, pixel_budget, channels)
     return batches
 
 
@@ -578,12 +580,12 @@ def load_checkpoint(path: str | Path) -> tuple[nn.Module, dict]:
     except Exception as error:  # noqa: BLE001 - torch.load raises many types for a bad file
         # one line naming the file; never torch's advice to retry with weights_only=False,
         # which would run code from an untrusted file
-        detail = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        detail = None
         if isinstance(error, pickle.UnpicklingError):
             detail = "not a weights file, or it holds objects other than weights"
         elif isinstance(error, EOFError):
             detail = "the file ends early (empty or cut off)"
-        reason = f"{type(error).__name__}: {detail}" if detail else type(error).__name__
+        reason = one_line(error, detail)
         raise ValueError(f"{pt_path}: not a readable edgeiqa checkpoint ({reason})") from None
     model.eval()
     return model, meta

@@ -18,7 +18,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from edgeiqa import cachestats, config
-from edgeiqa.errors import DataError
+from edgeiqa.fileio import load_npy, save_cache_npy
 
 
 def cache_key(image_path: str | os.PathLike, settings: str) -> str:
@@ -48,27 +48,13 @@ def cached_features(
     folder = config.cache_dir() / "baselines" / kind
     out = folder / f"{cache_key(image_path, settings)}.npy"
     if out.is_file():
-        try:
-            values = np.load(out, allow_pickle=False)
-        except (OSError, ValueError, EOFError) as exc:
-            # a damaged entry (a killed write, a disk error) is rebuilt, and said once
-            tqdm.write(
-                f"{out}: cached {kind} features unreadable ({type(exc).__name__}); rebuilt",
-                file=sys.stderr,
-            )
-        else:
+        values, problem = load_npy(out)
+        if problem is None:
             cachestats.record(f"baselines/{kind}", hit=True)
             return values
+        # a damaged entry (a killed write, a disk error) is rebuilt, and said once
+        tqdm.write(f"{out}: cached {kind} features {problem}; rebuilt", file=sys.stderr)
     cachestats.record(f"baselines/{kind}", hit=False)
     values = np.asarray(compute())
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_suffix(f".{os.getpid()}.tmp.npy")
-        np.save(tmp, values)
-        os.replace(tmp, out)  # atomic, so a parallel run never reads half a file
-    except OSError as exc:
-        raise DataError(
-            f"{folder}: feature cache not writable ({exc.strerror}); "
-            "set EDGEIQA_CACHE to a writable folder"
-        ) from None
+    save_cache_npy(out, values, "feature")
     return values

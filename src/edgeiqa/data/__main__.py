@@ -30,7 +30,7 @@ from edgeiqa import config
 from edgeiqa.data.images import read_rgb
 from edgeiqa.data.labelfiles import unlabelled_images
 from edgeiqa.data.registry import DATASETS, load_dataset, load_labels, resolve_root
-from edgeiqa.errors import DataError
+from edgeiqa.errors import DataError, one_line
 
 # sub-folders holding the rated images, where files without a label row are looked for
 DISTORTED_DIRS: dict[str, tuple[str, ...]] = {
@@ -89,12 +89,6 @@ def _decode_all(df: pd.DataFrame, name: str, problems: list[str]) -> None:
             problems.append(str(exc))
 
 
-def _one_line(exc: BaseException) -> str:
-    """An exception as one line: its type and the first line of its message."""
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
-
-
 def check_dataset(name: str, root: Path, decode: bool = False) -> tuple[list[str], list[str]]:
     """Report lines and problems for one registry dataset under ``root``; never raises for what
     the files hold (an unexpected failure becomes a one-line problem naming the folder)."""
@@ -102,7 +96,7 @@ def check_dataset(name: str, root: Path, decode: bool = False) -> tuple[list[str
         return _check_dataset(name, root, decode)
     except Exception as exc:  # noqa: BLE001 - the check's promise: report and go on
         folder = root / (DATASETS[name].folder or name)
-        return [f"{name}: found at {folder} but not checkable"], [f"{folder}: {_one_line(exc)}"]
+        return [f"{name}: found at {folder} but not checkable"], [f"{folder}: {one_line(exc)}"]
 
 
 def _check_dataset(name: str, root: Path, decode: bool) -> tuple[list[str], list[str]]:

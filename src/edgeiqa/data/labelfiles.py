@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import csv
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -96,8 +97,6 @@ def read_strict_csv(path: Path) -> pd.DataFrame:
     shifting the first column into the index, and a latin-1 file as a raw decode error; both
     become one-line :class:`DataError` s naming the file and the line here.
     """
-    import csv
-
     try:
         text = Path(path).read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:

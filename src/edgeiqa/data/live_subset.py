@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from edgeiqa.data.labelfiles import read_strict_csv
+from edgeiqa.data.labelfiles import Problems, parse_scores, read_strict_csv
 from edgeiqa.data.schema import QUALITY_CLASS_EDGES, dmos100_to_quality, finalise_records
 from edgeiqa.errors import DataError
 
@@ -36,14 +36,15 @@ def load(
     missing = [c for c in REQUIRED if c not in labels]
     if missing:
         raise DataError(f"{labels_path}: missing column(s) {missing}")
-    dmos = pd.to_numeric(labels["dmos"], errors="coerce")
-    bad = dmos.isna() | ~np.isfinite(dmos)
-    if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise DataError(
-            f"{labels_path}: line {row + 2}: dmos {labels['dmos'].iloc[row]!r} is not a number"
-        )
-    labels["dmos"] = dmos
+    # the first non-numeric DMOS is a one-line error naming its line (the header is line 1)
+    labels["dmos"] = parse_scores(
+        list(labels["dmos"]),
+        list(labels["image"]),
+        labels_path,
+        Problems(),
+        rows=range(2, len(labels) + 2),
+        what="dmos",
+    )
     images = folder / "images"
     df = pd.DataFrame(
         {
